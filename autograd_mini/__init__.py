@@ -1,0 +1,7 @@
+"""autograd_mini: a small, exact and fast reverse-mode autodiff engine on numpy."""
+from . import functional
+from .gradcheck import gradcheck
+from .ops import OPS
+from .tensor import Tensor, is_grad_enabled, no_grad
+
+__all__ = ["Tensor", "no_grad", "is_grad_enabled", "gradcheck", "functional", "OPS"]

@@ -1,0 +1,7 @@
+"""The differentiable ops as functions: `F.sigmoid(x)`, `F.matmul(a, b)`, `F.sum(x, axis=0)`."""
+from .ops import (abs, add, div, exp, getitem, log, log_softmax, logsumexp, matmul, max, mean,
+                  mul, neg, pow, relu, reshape, sigmoid, softmax, sqrt, sub, sum, tanh, transpose)
+
+__all__ = ["abs", "add", "div", "exp", "getitem", "log", "log_softmax", "logsumexp", "matmul",
+           "max", "mean", "mul", "neg", "pow", "relu", "reshape", "sigmoid", "softmax", "sqrt",
+           "sub", "sum", "tanh", "transpose"]

@@ -1,0 +1,254 @@
+"""Tensor, the tape (one `Node` per recorded op) and the reverse sweep of `backward`.
+
+The graph has no reference cycles: a Tensor points to the Node that made it (`grad_fn`), a Node
+points to its input Tensors and to its VJP closures, and never back to its output. Python's
+reference counting therefore frees a graph as soon as the last tensor of it is dropped.
+"""
+import contextvars
+import weakref
+
+import numpy as np
+
+_grad_enabled = contextvars.ContextVar("autograd_mini_grad_enabled", default=True)
+
+# A clock that ticks on every assignment to `.data`. Each tensor remembers the tick of its last
+# assignment and each node the tick at which it was recorded, so "was an input of this op
+# reassigned after the op saved it?" is one integer comparison at backward time.
+_clock = 0
+
+
+class no_grad:
+    """Context manager (and decorator) in which no op is recorded. Thread- and task-safe."""
+
+    __slots__ = ("_tokens",)
+
+    def __init__(self):
+        self._tokens = []
+
+    def __enter__(self):
+        self._tokens.append(_grad_enabled.set(False))
+
+    def __exit__(self, *exc):
+        _grad_enabled.reset(self._tokens.pop())
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+        return wrapper
+
+
+def is_grad_enabled():
+    return _grad_enabled.get()
+
+
+class Node:
+    """One recorded op: its name, its inputs (Tensors or constants) and one VJP per input."""
+
+    __slots__ = ("name", "inputs", "vjps", "stamp", "dirty", "retained")
+
+    def __init__(self, name, inputs, vjps):
+        self.name = name
+        self.inputs = inputs
+        self.vjps = vjps  # None once backward has released the saved arrays
+        self.stamp = _clock
+        self.dirty = False  # set when the op's own output gets a new `.data`
+        self.retained = None  # weakref to the output tensor, for retain_grad()
+
+    def __repr__(self):
+        return f"<{self.name}>"
+
+
+class Tensor:
+    """An ndarray that records the ops applied to it, so that `backward()` can replay their VJPs.
+
+    Assigning to `.data` (including `t.data -= ...`) is tracked: a backward through an op that
+    saved the old array raises RuntimeError. Writing elements of the raw array (`t.data[0] = v`)
+    is not tracked, as with PyTorch's `.data`.
+    """
+
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_version", "name", "__weakref__")
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        if isinstance(data, Tensor):
+            data = data._data
+        data = np.asarray(data, dtype=dtype)
+        if requires_grad and data.dtype.kind not in "fc":
+            raise TypeError(
+                f"Tensor: only floating point tensors can require gradients, got dtype "
+                f"{data.dtype}; pass float data or dtype=np.float64 (or np.float32)")
+        self._data = data
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.grad_fn = None
+        self._version = 0
+        self.name = None  # a parameter's dotted name, set by nn.Module, shown by draw_graph
+
+    # -- the array and its metadata ------------------------------------------------------------
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        global _clock
+        value = value._data if isinstance(value, Tensor) else np.asarray(value)
+        _clock += 1
+        self._version = _clock
+        if self.grad_fn is not None:
+            self.grad_fn.dirty = True
+        self._data = value
+
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: self._data.dtype)
+    size = property(lambda self: self._data.size)
+    is_leaf = property(lambda self: self.grad_fn is None)
+
+    def __len__(self):
+        return len(self._data)
+
+    def item(self):
+        return self._data.item()
+
+    def numpy(self):
+        return self._data
+
+    def detach(self):
+        """A new leaf sharing this tensor's array, cut from the graph."""
+        return Tensor(self._data)
+
+    def zero_grad(self):
+        self.grad = None
+
+    def retain_grad(self):
+        """Keep `.grad` on this non-leaf tensor after backward (leaves always keep theirs)."""
+        if self.grad_fn is not None:
+            self.grad_fn.retained = weakref.ref(self)
+
+    def __repr__(self):
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        extra = ""
+        if self._data.dtype != np.float64:
+            extra += f", dtype={self._data.dtype}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn=<{self.grad_fn.name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __hash__(self):
+        return id(self)
+
+    def __bool__(self):
+        return bool(self._data)
+
+    # -- backward ------------------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf), contracted with `grad`, into `.grad` of every leaf.
+
+        `grad` defaults to 1 for a one-element tensor and is required otherwise.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no grad_fn; create the "
+                "inputs with requires_grad=True (and not under no_grad()) to get gradients")
+        data = self._data
+        if grad is None:
+            if data.size != 1:
+                raise ValueError(
+                    f"backward: grad can be implicitly created only for one-element outputs, "
+                    f"but the output has shape {data.shape}; call .sum() first or pass "
+                    f"grad= an array of shape {data.shape}")
+            grad = np.ones_like(data)
+        else:
+            grad = np.asarray(grad._data if isinstance(grad, Tensor) else grad, dtype=data.dtype)
+            if grad.shape != data.shape:
+                raise ValueError(
+                    f"backward: grad has shape {grad.shape} but the output has shape "
+                    f"{data.shape}; pass a grad of the output's shape")
+        if self.grad_fn is None:
+            _accumulate_leaf(self, grad, None)
+        else:
+            _backward(self.grad_fn, grad, retain_graph)
+
+
+def _accumulate_leaf(t, g, upstream):
+    if t.grad is None:
+        # .grad must own its memory: g may be a view, or an array also routed elsewhere.
+        t.grad = g.copy() if (g is upstream or g.base is not None) else g
+    else:
+        t.grad = t.grad + g
+
+
+def _unbroadcast(g, shape):
+    """Sum `g` over the axes that broadcasting added or stretched, down to `shape`."""
+    extra = g.ndim - len(shape)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if stretched:
+        g = g.sum(axis=stretched, keepdims=True)
+    return g
+
+
+def _backward(root, seed, retain_graph):
+    # Count, for every node, how many edges lead into it from its consumers (HIPS autograd's
+    # child counting); a node is ready once all its consumers have passed their gradient down.
+    pending = {root: 0}
+    stack = [root]
+    while stack:
+        for t in stack.pop().inputs:
+            if isinstance(t, Tensor) and t.grad_fn is not None and t.requires_grad:
+                fn = t.grad_fn
+                if fn in pending:
+                    pending[fn] += 1
+                else:
+                    pending[fn] = 1
+                    stack.append(fn)
+
+    grads = {root: seed}
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        g = grads.pop(node)
+        vjps = node.vjps
+        if vjps is None:
+            raise RuntimeError(
+                f"backward: trying to backward through the graph a second time (op "
+                f"'{node.name}'): its saved arrays were freed by the first backward; pass "
+                f"retain_graph=True to the first backward call if you need to call it twice")
+        if node.dirty or any(isinstance(t, Tensor) and t._version > node.stamp for t in node.inputs):
+            raise RuntimeError(
+                f"backward: an array saved by op '{node.name}' was replaced by an assignment to "
+                f".data after the op was recorded, so its gradient would be wrong; run the "
+                f"forward pass again after changing .data (e.g. after optimizer.step())")
+        if node.retained is not None:
+            t = node.retained()
+            if t is not None:
+                _accumulate_leaf(t, g, g)  # g may also flow on to other nodes: copy it
+        for t, vjp in zip(node.inputs, vjps):
+            if not (isinstance(t, Tensor) and t.requires_grad):
+                continue  # constants and frozen tensors: skip their VJP entirely
+            gt = vjp(g)
+            data = t._data
+            if type(gt) is not np.ndarray:
+                gt = np.asarray(gt)
+            if gt.shape != data.shape:
+                gt = _unbroadcast(gt, data.shape)
+            if gt.dtype != data.dtype:
+                gt = gt.astype(data.dtype)
+            fn = t.grad_fn
+            if fn is None:
+                _accumulate_leaf(t, gt, g)
+            else:
+                prev = grads.get(fn)
+                grads[fn] = gt if prev is None else prev + gt
+                pending[fn] -= 1
+                if pending[fn] == 0:
+                    ready.append(fn)
+        if not retain_graph:
+            node.vjps = None
