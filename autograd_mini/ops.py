@@ -188,7 +188,7 @@ def sum(x, axis=None, keepdims=False):
 @op("mean", "dx = broadcast(g) / n")
 def mean(x, axis=None, keepdims=False):
     out = np.mean(x, axis=axis, keepdims=keepdims)
-    n = x.size // max(out.size, 1) if x.size else 1
+    n = x.size // (out.size or 1) if x.size else 1  # `max` here is the op below, not builtins
     return out, lambda g: np.broadcast_to(_expand(g, x.ndim, axis, keepdims) / n, x.shape)
 
 
