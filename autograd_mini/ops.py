@@ -21,32 +21,63 @@ def _raise(name, args, err):
 
 
 def op(name, rule):
+    """Register `fwd` in the table and return the function of Tensors that records it.
+
+    Unary and binary ops get their own recording function: every op is a hot path, and the
+    per-op cost of the tape is what small models pay for.
+    """
     def register(fwd):
         OPS[name] = (fwd, rule)
+        arity = fwd.__code__.co_argcount - len(fwd.__defaults__ or ())
 
-        def apply(*args, **kwargs):
-            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        def unary(x, *args, **kwargs):
+            if not isinstance(x, Tensor):
+                return binary_or_more(x, *args, **kwargs)
             try:
-                out, vjps = fwd(*arrays, **kwargs)
+                out, vjp = fwd(x._data, *args, **kwargs)
+            except ValueError as err:
+                _raise(name, (x,), err)
+            return _result(out, name, (x,), (vjp,), x.requires_grad)
+
+        def binary(a, b, *args, **kwargs):
+            ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+            try:
+                out, vjps = fwd(a._data if ta else a, b._data if tb else b, *args, **kwargs)
+            except ValueError as err:
+                _raise(name, (a, b), err)
+            return _result(out, name, (a, b), vjps if type(vjps) is tuple else (vjps,),
+                           (ta and a.requires_grad) or (tb and b.requires_grad))
+
+        def binary_or_more(*args, **kwargs):
+            try:
+                out, vjps = fwd(*[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
             except ValueError as err:
                 _raise(name, args, err)
-            if type(out) is not np.ndarray:
-                out = np.asarray(out)
-            t = Tensor.__new__(Tensor)
-            t._data, t.grad, t._version, t.name = out, None, 0, None
-            if _tensor._grad_enabled.get() and any(
-                    isinstance(a, Tensor) and a.requires_grad for a in args):
-                t.requires_grad = True
-                t.grad_fn = Node(name, args, vjps if type(vjps) is tuple else (vjps,))
-            else:
-                t.requires_grad, t.grad_fn = False, None
-            return t
+            return _result(out, name, args, vjps if type(vjps) is tuple else (vjps,),
+                           any(isinstance(a, Tensor) and a.requires_grad for a in args))
 
+        apply = unary if arity == 1 else binary if arity == 2 else binary_or_more
         apply.__name__ = apply.__qualname__ = name
         apply.__doc__ = fwd.__doc__
         return apply
 
     return register
+
+
+def _result(out, name, inputs, vjps, requires_grad):
+    """Wrap an op's output in a Tensor; record its Node when some input requires grad."""
+    t = _new(Tensor)
+    t._data = out if type(out) is np.ndarray else np.asarray(out)
+    t.grad, t._version, t.name = None, 0, None
+    if requires_grad and _grad_enabled.get():
+        t.requires_grad, t.grad_fn = True, Node(name, inputs, vjps)
+    else:
+        t.requires_grad, t.grad_fn = False, None
+    return t
+
+
+_new = object.__new__
+_grad_enabled = _tensor._grad_enabled
 
 
 def swap(a):
@@ -114,8 +145,8 @@ def matmul(a, b):
 
     def lift(g):
         g = np.asarray(g)
-        g = g[..., None, :] if a.ndim == 1 else g
-        return g[..., None] if b.ndim == 1 else g
+        g = g[..., None] if b.ndim == 1 else g
+        return g[..., None, :] if a.ndim == 1 else g
 
     def da(g):
         ga = lift(g) @ swap(b2)
@@ -237,8 +268,9 @@ def reshape(x, shape):
 
 @op("transpose", "dx = g.transpose(inverse(axes))")
 def transpose(x, axes=None):
-    inverse = None if axes is None else tuple(np.argsort(axes))
-    return np.transpose(x, axes), lambda g: np.transpose(g, inverse)
+    out = np.transpose(x, axes)
+    inverse = None if axes is None else tuple(np.argsort([a % x.ndim for a in axes]))
+    return out, lambda g: np.transpose(g, inverse)
 
 
 @op("getitem", "dx = zeros, dx[idx] += g")

@@ -47,7 +47,7 @@ def is_grad_enabled():
 class Node:
     """One recorded op: its name, its inputs (Tensors or constants) and one VJP per input."""
 
-    __slots__ = ("name", "inputs", "vjps", "stamp", "dirty", "retained")
+    __slots__ = ("name", "inputs", "vjps", "stamp", "dirty", "retained", "g")
 
     def __init__(self, name, inputs, vjps):
         self.name = name
@@ -56,6 +56,7 @@ class Node:
         self.stamp = _clock
         self.dirty = False  # set when the op's own output gets a new `.data`
         self.retained = None  # weakref to the output tensor, for retain_grad()
+        self.g = None  # the output's gradient, summed over consumers during a backward sweep
 
     def __repr__(self):
         return f"<{self.name}>"
@@ -195,6 +196,13 @@ def _unbroadcast(g, shape):
     return g
 
 
+def _stale(node):
+    raise RuntimeError(
+        f"backward: an array saved by op '{node.name}' was replaced by an assignment to .data "
+        f"after the op was recorded, so its gradient would be wrong; run the forward pass again "
+        f"after changing .data (e.g. after optimizer.step())")
+
+
 def _backward(root, seed, retain_graph):
     # Count, for every node, how many edges lead into it from its consumers (HIPS autograd's
     # child counting); a node is ready once all its consumers have passed their gradient down.
@@ -210,29 +218,31 @@ def _backward(root, seed, retain_graph):
                     pending[fn] = 1
                     stack.append(fn)
 
-    grads = {root: seed}
+    root.g = seed
     ready = [root]
     while ready:
         node = ready.pop()
-        g = grads.pop(node)
+        g, node.g = node.g, None
         vjps = node.vjps
         if vjps is None:
             raise RuntimeError(
                 f"backward: trying to backward through the graph a second time (op "
                 f"'{node.name}'): its saved arrays were freed by the first backward; pass "
                 f"retain_graph=True to the first backward call if you need to call it twice")
-        if node.dirty or any(isinstance(t, Tensor) and t._version > node.stamp for t in node.inputs):
-            raise RuntimeError(
-                f"backward: an array saved by op '{node.name}' was replaced by an assignment to "
-                f".data after the op was recorded, so its gradient would be wrong; run the "
-                f"forward pass again after changing .data (e.g. after optimizer.step())")
+        if node.dirty:
+            _stale(node)
         if node.retained is not None:
             t = node.retained()
             if t is not None:
                 _accumulate_leaf(t, g, g)  # g may also flow on to other nodes: copy it
+        stamp = node.stamp
         for t, vjp in zip(node.inputs, vjps):
-            if not (isinstance(t, Tensor) and t.requires_grad):
-                continue  # constants and frozen tensors: skip their VJP entirely
+            if not isinstance(t, Tensor):
+                continue
+            if t._version > stamp:
+                _stale(node)
+            if not t.requires_grad:
+                continue  # frozen tensors: skip their VJP entirely
             gt = vjp(g)
             data = t._data
             if type(gt) is not np.ndarray:
@@ -245,10 +255,11 @@ def _backward(root, seed, retain_graph):
             if fn is None:
                 _accumulate_leaf(t, gt, g)
             else:
-                prev = grads.get(fn)
-                grads[fn] = gt if prev is None else prev + gt
-                pending[fn] -= 1
-                if pending[fn] == 0:
+                prev = fn.g
+                fn.g = gt if prev is None else prev + gt
+                n = pending[fn] - 1
+                pending[fn] = n
+                if not n:
                     ready.append(fn)
         if not retain_graph:
             node.vjps = None
