@@ -133,6 +133,10 @@ def matmul(a, b):
     try:
         out = a @ b
     except ValueError:
+        if a.shape[-1] == (b.shape[0] if b.ndim == 1 else b.shape[-2]):
+            raise ValueError(
+                f"the batch axes of shapes {a.shape} and {b.shape} do not broadcast: "
+                f"{a.shape[:-2]} and {b.shape[:-2]}") from None
         raise ValueError(
             f"shapes {a.shape} and {b.shape} are not aligned: the last axis of the first "
             f"({a.shape[-1]}) must equal the {'only' if b.ndim == 1 else 'second-to-last'} "
