@@ -1,0 +1,170 @@
+"""Layers: Linear, the activations, Sequential and MLP."""
+import numpy as np
+
+from autograd_mini import functional as F
+
+from .module import Module, Parameter
+
+_default_rng = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Reseed the generator that layers use when no `rng` is given."""
+    global _default_rng
+    _default_rng = np.random.default_rng(seed)
+
+
+def _as_rng(rng):
+    if rng is None:
+        return _default_rng
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator, got {rng!r}")
+
+
+def _check_size(owner, what, n):
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{owner}: {what} must be a positive int, got {n!r}")
+    return int(n)
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, with weight (out_features, in_features) and bias (out_features,).
+
+    Both start uniform in (-1/sqrt(in_features), 1/sqrt(in_features)) as in PyTorch: random,
+    never all zeros (identical units would get identical gradients and never differ).
+    `rng`: an int seed or a numpy Generator (default: the module's generator, see
+    `nn.manual_seed`). `dtype`: float64 by default; float32 is faster (give it float32 inputs).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, dtype=np.float64, rng=None):
+        super().__init__()
+        self.in_features = _check_size("Linear", "in_features", in_features)
+        self.out_features = _check_size("Linear", "out_features", out_features)
+        rng = _as_rng(rng)
+        k = 1 / np.sqrt(self.in_features)
+        self.weight = Parameter(rng.uniform(-k, k, (self.out_features, self.in_features)), dtype)
+        self.bias = Parameter(rng.uniform(-k, k, self.out_features), dtype) if bias else None
+
+    def forward(self, x):
+        try:
+            y = x @ self.weight.T  # the transpose is a view: no copy
+        except ValueError as err:
+            raise ValueError(
+                f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
+                f"the input's last axis must have size {self.in_features}, got input shape "
+                f"{np.shape(x)}") from err
+        return y if self.bias is None else y + self.bias
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)), elementwise."""
+
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class ReLU(Module):
+    """max(x, 0), elementwise."""
+
+    def forward(self, x):
+        return F.relu(x)
+
+
+class Identity(Module):
+    def forward(self, x):
+        return x
+
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along `axis` (default: the last, i.e. over classes per row)."""
+
+    def __init__(self, axis=-1):
+        super().__init__()
+        self.axis = axis
+
+    def forward(self, x):
+        return F.softmax(x, axis=self.axis)
+
+    def extra_repr(self):
+        return f"axis={self.axis}"
+
+
+class Sequential(Module):
+    """Apply modules in order; they are registered as "0", "1", ... as in torch.nn.Sequential."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: {module!r} is not an nn.Module")
+        setattr(self, str(len(self._modules)), module)
+        return self
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, i):
+        n = len(self._modules)
+        if not isinstance(i, (int, np.integer)) or not -n <= i < n:
+            raise IndexError(f"Sequential: index {i!r} out of range for {n} modules")
+        return list(self._modules.values())[i]
+
+
+_ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
+_OUTPUTS = {None: None, "identity": None, "sigmoid": Sigmoid, "softmax": Softmax, "tanh": Tanh,
+            "relu": ReLU}
+
+
+class MLP(Sequential):
+    """Linear layers of sizes[0] -> sizes[1] -> ... -> sizes[-1], `activation` between them.
+
+    `activation`: "sigmoid" (the course documents' default), "tanh" or "relu".
+    `output_activation`: None (raw scores: use with CrossEntropyLoss / BCEWithLogitsLoss),
+    "sigmoid" or "softmax" (over the last axis). Modules are numbered as torch.nn.Sequential, so
+    the state_dict keys are "0.weight", "0.bias", "2.weight", ... `rng` seeds all layers.
+    """
+
+    def __init__(self, sizes, activation="sigmoid", output_activation=None, dtype=np.float64,
+                 rng=None):
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"MLP: activation must be one of {list(_ACTIVATIONS)}, "
+                             f"got {activation!r}")
+        if output_activation not in _OUTPUTS:
+            raise ValueError(f"MLP: output_activation must be one of {list(_OUTPUTS)}, "
+                             f"got {output_activation!r}")
+        rng = _as_rng(rng)
+        layers = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            if i:
+                layers.append(_ACTIVATIONS[activation]())
+            layers.append(Linear(n_in, n_out, dtype=dtype, rng=rng))
+        if _OUTPUTS[output_activation] is not None:
+            layers.append(_OUTPUTS[output_activation]())
+        super().__init__(*layers)
+        self.sizes = sizes

@@ -1,0 +1,326 @@
+"""nn modules: forward against numpy, naming, registration, and MLP gradients against finite
+differences (float64)."""
+import numpy as np
+import pytest
+
+import nn
+from autograd_mini import Tensor, gradcheck
+
+
+def np_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def np_softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+NP_ACT = {"sigmoid": np_sigmoid, "tanh": np.tanh, "relu": lambda x: np.maximum(x, 0),
+          None: lambda x: x, "softmax": np_softmax}
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+# -- Parameter -----------------------------------------------------------------------------------
+
+def test_parameter_is_a_tensor_that_requires_grad_and_shares_its_array():
+    a = np.arange(3.0)
+    p = nn.Parameter(a)
+    assert isinstance(p, Tensor) and p.requires_grad and p.is_leaf
+    assert p.data is a and p.name is None
+    assert repr(p).startswith("Parameter containing:")
+    (p * p).sum().backward()
+    np.testing.assert_array_equal(p.grad, 2 * a)
+    with pytest.raises(TypeError):
+        nn.Parameter(np.arange(3))  # integer data cannot require grad
+
+
+# -- Linear --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_linear_forward_matches_numpy(rng, dtype):
+    lin = nn.Linear(3, 5, dtype=dtype, rng=1)
+    assert lin.weight.shape == (5, 3) and lin.bias.shape == (5,)
+    assert lin.weight.dtype == dtype and lin.bias.dtype == dtype
+    x = rng.standard_normal((4, 3)).astype(dtype)
+    y = lin(Tensor(x))
+    assert y.dtype == dtype and y.shape == (4, 5)
+    np.testing.assert_allclose(y.data, x @ lin.weight.data.T + lin.bias.data,
+                               rtol=1e-6 if dtype == np.float32 else 1e-12)
+    # an ndarray input works too, and a 1-D sample gives a 1-D output
+    np.testing.assert_allclose(lin(x[0]).data, y.data[0], rtol=1e-5)
+
+
+def test_linear_init_is_uniform_in_bound_random_and_reproducible():
+    lin = nn.Linear(16, 200, rng=0)
+    k = 1 / np.sqrt(16)
+    for p in (lin.weight.data, lin.bias.data):
+        assert np.all(np.abs(p) <= k) and p.std() > k / 4  # spread over the whole interval
+    assert len(np.unique(lin.weight.data)) == lin.weight.size  # never zeros, never identical
+    again = nn.Linear(16, 200, rng=0)
+    np.testing.assert_array_equal(again.weight.data, lin.weight.data)
+    g1, g2 = np.random.default_rng(5), np.random.default_rng(5)
+    np.testing.assert_array_equal(nn.Linear(4, 3, rng=g1).weight.data,
+                                  nn.Linear(4, 3, rng=g2).weight.data)
+    assert not np.array_equal(nn.Linear(16, 200, rng=1).weight.data, lin.weight.data)
+    nn.manual_seed(3)
+    a = nn.Linear(4, 3).weight.data
+    nn.manual_seed(3)
+    np.testing.assert_array_equal(nn.Linear(4, 3).weight.data, a)
+
+
+def test_linear_without_bias_and_errors(rng):
+    lin = nn.Linear(3, 2, bias=False, rng=0)
+    assert lin.bias is None and [n for n, _ in lin.named_parameters()] == ["weight"]
+    x = rng.standard_normal((4, 3))
+    np.testing.assert_allclose(lin(x).data, x @ lin.weight.data.T)
+    with pytest.raises(ValueError, match=r"Linear\(in_features=3.*\(4, 2\)"):
+        lin(rng.standard_normal((4, 2)))
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="in_features"):
+            nn.Linear(bad, 3)
+    with pytest.raises(TypeError, match="rng"):
+        nn.Linear(2, 3, rng="seed")
+
+
+# -- activations, Sequential ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("module, ref", [
+    (nn.Sigmoid(), np_sigmoid), (nn.Tanh(), np.tanh), (nn.ReLU(), lambda x: np.maximum(x, 0)),
+    (nn.Identity(), lambda x: x), (nn.Softmax(), np_softmax),
+    (nn.Softmax(axis=0), lambda x: np_softmax(x.T).T)])
+def test_activation_forward_matches_numpy(rng, module, ref):
+    x = rng.standard_normal((4, 3)) * 3
+    np.testing.assert_allclose(module(Tensor(x)).data, ref(x), rtol=1e-12, atol=1e-15)
+    assert module.parameters is not None and list(module.parameters()) == []
+
+
+def test_sigmoid_and_softmax_modules_are_stable_at_extremes():
+    x = np.array([[-1000.0, 0.0, 1000.0]])
+    np.testing.assert_array_equal(nn.Sigmoid()(x).data, [[0.0, 0.5, 1.0]])
+    np.testing.assert_array_equal(nn.Softmax()(x).data, [[0.0, 0.0, 1.0]])
+
+
+def test_sequential_composes_in_order_and_indexes(rng):
+    a, b = nn.Linear(3, 4, rng=0), nn.Linear(4, 2, rng=1)
+    seq = nn.Sequential(a, nn.Tanh(), b)
+    x = rng.standard_normal((5, 3))
+    h = np.tanh(x @ a.weight.data.T + a.bias.data)
+    np.testing.assert_allclose(seq(x).data, h @ b.weight.data.T + b.bias.data, rtol=1e-12)
+    assert len(seq) == 3 and seq[0] is a and seq[-1] is b and list(seq)[1].__class__ is nn.Tanh
+    with pytest.raises(IndexError):
+        seq[3]
+    with pytest.raises(TypeError, match="not an nn.Module"):
+        nn.Sequential(a, np.tanh)
+    assert "(1): Tanh()" in repr(seq)
+
+
+# -- MLP -----------------------------------------------------------------------------------------
+
+def np_mlp(model, x, activation, output_activation):
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    for i, lin in enumerate(linears):
+        x = x @ lin.weight.data.T + lin.bias.data
+        x = NP_ACT[activation if i < len(linears) - 1 else output_activation](x)
+    return x
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("output_activation", [None, "sigmoid", "softmax"])
+def test_mlp_forward_matches_numpy(rng, activation, output_activation):
+    model = nn.MLP([4, 6, 5, 3], activation, output_activation, rng=0)
+    x = rng.standard_normal((7, 4))
+    np.testing.assert_allclose(model(x).data, np_mlp(model, x, activation, output_activation),
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_mlp_layout_and_keys_follow_torch_sequential():
+    model = nn.MLP([4, 16, 8, 3], activation="relu", output_activation="softmax")
+    assert [type(m).__name__ for m in model] == [
+        "Linear", "ReLU", "Linear", "ReLU", "Linear", "Softmax"]
+    assert list(model.state_dict()) == [
+        "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+    assert model.state_dict()["2.weight"].shape == (8, 16)
+    assert [p.name for p in model.parameters()] == list(model.state_dict())
+    assert nn.MLP([2, 3], dtype=np.float32)[0].weight.dtype == np.float32
+
+
+def test_mlp_same_seed_same_weights_and_layers_differ():
+    a, b = nn.MLP([3, 3, 3], rng=7), nn.MLP([3, 3, 3], rng=7)
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert ka == kb and np.array_equal(va, vb)
+    assert not np.array_equal(a[0].weight.data, a[2].weight.data)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(sizes=[3]), "at least"), (dict(sizes=[3, 2], activation="gelu"), "activation"),
+    (dict(sizes=[3, 2], output_activation="relu6"), "output_activation"),
+    (dict(sizes=[3, 0, 2]), "positive")])
+def test_mlp_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        nn.MLP(**kwargs)
+
+
+# -- Module: registration, names, parameters, state ---------------------------------------------
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.MLP([2, 3, 1], rng=0)
+        self.scale = nn.Parameter(np.ones(1))
+
+    def forward(self, x):
+        return self.layers(x) * self.scale
+
+
+def test_names_are_full_dotted_paths_and_follow_the_outermost_assignment():
+    net = Net()
+    assert [n for n, _ in net.named_parameters()] == [
+        "scale", "layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]
+    assert [p.name for _, p in net.named_parameters()] == [n for n, _ in net.named_parameters()]
+    assert net.layers[0]._name == "layers.0" and net._name == ""
+    assert [n for n, _ in net.named_modules()] == ["", "layers", "layers.0", "layers.1",
+                                                   "layers.2"]
+    # put the whole net into a bigger model: every name gets the new prefix
+    outer = nn.Sequential(nn.Identity(), net)
+    assert net.layers[2].bias.name == "1.layers.2.bias"
+    assert net.layers[2]._name == "1.layers.2"
+    # a parameter assigned into a nested module gets the full name at once
+    net.layers[0].weight = nn.Parameter(np.zeros((3, 2)))
+    assert net.layers[0].weight.name == "1.layers.0.weight"
+    assert "1.layers.0.weight" in outer.state_dict()
+    # the relative names of a sub-module's own listing do not change
+    assert [n for n, _ in net.layers[0].named_parameters()] == ["weight", "bias"]
+
+
+def test_shared_parameter_listed_once_but_saved_under_each_name():
+    a = nn.Linear(3, 3, rng=0)
+    b = nn.Linear(3, 3, rng=1)
+    b.weight = a.weight
+    seq = nn.Sequential(a, b)
+    assert len(list(seq.parameters())) == 3
+    assert [n for n, _ in seq.named_parameters()] == ["0.weight", "0.bias", "1.bias"]
+    assert list(seq.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    assert gradcheck(lambda w: seq(x), [a.weight])  # both uses of the shared weight count
+
+
+def test_assigning_a_plain_tensor_to_a_parameter_slot_is_an_error_and_none_unregisters():
+    lin = nn.Linear(2, 2, rng=0)
+    with pytest.raises(TypeError, match=r"\.data"):
+        lin.weight = lin.weight - 0.1  # the classic "update" that would detach the weight
+    lin.bias = None
+    assert [n for n, _ in lin.named_parameters()] == ["weight"]
+    lin.extra = nn.Linear(2, 1)
+    del lin.extra
+    assert [n for n, _ in lin.named_modules()] == [""]
+
+
+def test_submodule_without_super_init_still_registers():
+    class NoInit(nn.Module):
+        def __init__(self):
+            self.w = nn.Parameter(np.ones(2))
+
+    m = NoInit()
+    assert [n for n, _ in m.named_parameters()] == ["w"] and m.training
+
+
+def test_forward_must_be_defined():
+    with pytest.raises(NotImplementedError, match="forward"):
+        nn.Module()(1)
+
+
+def test_zero_grad_train_eval():
+    net = Net()
+    net(np.ones((2, 2))).sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    assert net.eval() is net and not any(m.training for m in net.modules())
+    net.train()
+    assert all(m.training for m in net.modules())
+
+
+def test_state_dict_is_a_snapshot_and_round_trips():
+    a, b = nn.MLP([3, 4, 2], rng=0), nn.MLP([3, 4, 2], rng=1)
+    sd = a.state_dict()
+    sd["0.weight"] += 1  # a copy: the model is untouched
+    assert not np.array_equal(sd["0.weight"], a[0].weight.data)
+    b.load_state_dict(a.state_dict())
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    np.testing.assert_array_equal(b(x).data, a(x).data)
+    assert b[0].weight.data is not a[0].weight.data  # loaded by copy, not aliased
+
+
+def test_load_state_dict_casts_to_the_parameter_dtype_and_accepts_tensors():
+    m = nn.MLP([2, 2], dtype=np.float32, rng=0)
+    sd = {k: Tensor(v.astype(np.float64) + 1) for k, v in m.state_dict().items()}
+    m.load_state_dict(sd)
+    assert m[0].weight.dtype == np.float32
+    np.testing.assert_allclose(m[0].weight.data, sd["0.weight"].data, rtol=1e-6)
+
+
+def test_load_state_dict_rejects_missing_unexpected_and_misshapen_naming_them():
+    m = nn.MLP([3, 4, 2], rng=0)
+    before = m.state_dict()
+    sd = m.state_dict()
+    del sd["2.bias"]
+    with pytest.raises(ValueError, match=r"missing keys \['2.bias'\]"):
+        m.load_state_dict(sd)
+    sd = m.state_dict()
+    sd["3.weight"] = np.ones(2)
+    with pytest.raises(ValueError, match=r"unexpected keys \['3.weight'\]"):
+        m.load_state_dict(sd)
+    sd = m.state_dict()
+    sd["0.weight"] = np.zeros((3, 4))
+    sd["0.bias"] = np.zeros(4) + 5  # valid, but must not be applied since another key fails
+    with pytest.raises(ValueError, match=r"'0.weight' has shape \(3, 4\).*\(4, 3\)"):
+        m.load_state_dict(sd)
+    for k, v in m.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_load_state_dict_goes_through_the_tracked_data_setter():
+    m = nn.MLP([2, 1], rng=0)
+    loss = m(np.ones((1, 2))).sum()
+    m.load_state_dict(nn.MLP([2, 1], rng=1).state_dict())
+    with pytest.raises(RuntimeError, match=r"\.data"):
+        loss.backward()
+
+
+# -- gradients of every MLP parameter, every activation, output activation and loss -----------
+
+LOSSES = {
+    "mse": (nn.MSELoss, "float"), "bce": (nn.BCELoss, "prob"),
+    "bce_logits": (nn.BCEWithLogitsLoss, "prob"), "ce_labels": (nn.CrossEntropyLoss, "labels"),
+    "ce_rows": (nn.CrossEntropyLoss, "rows")}
+# BCE needs outputs in [0, 1]
+VALID = [(out, loss) for out in (None, "sigmoid", "softmax") for loss in LOSSES
+         if not (loss == "bce" and out is None)]
+
+
+def make_target(kind, rng, n, c):
+    if kind == "float":
+        return rng.standard_normal((n, c))
+    if kind == "prob":
+        return rng.uniform(size=(n, c))
+    if kind == "labels":
+        return rng.integers(0, c, n)
+    return rng.dirichlet(np.ones(c), n)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("output_activation, loss", VALID)
+def test_mlp_parameter_gradients_match_finite_differences(activation, output_activation, loss):
+    rng = np.random.default_rng(42)
+    model = nn.MLP([3, 5, 4, 3], activation, output_activation, rng=rng)
+    x = rng.standard_normal((6, 3))
+    cls, kind = LOSSES[loss]
+    y = make_target(kind, rng, 6, 3)
+    loss_fn = cls()
+    params = list(model.parameters())
+    assert gradcheck(lambda *ps: loss_fn(model(x), y), params, atol=1e-7, rtol=1e-5)
