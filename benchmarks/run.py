@@ -1,0 +1,342 @@
+"""Run the benchmark: every workload, engine against hand-written numpy (and PyTorch if present).
+
+    python -m benchmarks.run [--quick] [--dtype float32|float64|both] [--steps N] [--json PATH]
+
+Each workload is timed side by side in one process: the sides alternate in blocks of steps, so
+machine noise hits all of them alike; the figure is the median step time after warm-up and the
+ratio engine / numpy. Before timing, one step from identical weights is checked in float64: the
+engine's gradients and updated weights must equal the hand-written ones (relative 1e-10).
+`--quick` runs the checks plus a few timed steps (a smoke test; its ratios mean nothing).
+"""
+import argparse
+import functools
+import gc
+import itertools
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+from . import baseline, engine, reference_torch
+
+TOL = 1e-10  # float64 agreement with the hand-written baseline (relative, per array)
+SIDES = ("engine", "numpy", "torch")
+
+
+# -- data and initial weights (shared by every side) -------------------------------------------
+
+def init_weights(sizes, seed):
+    """uniform(-1/sqrt(in), 1/sqrt(in)) weights (out, in) and biases, float64."""
+    rng = np.random.default_rng(seed)
+    return [(rng.uniform(-1, 1, (o, i)) / np.sqrt(i), rng.uniform(-1, 1, o) / np.sqrt(i))
+            for i, o in zip(sizes[:-1], sizes[1:])]
+
+
+@functools.cache
+def data_digits(batch=128):
+    from sklearn.datasets import load_digits
+    x, y = load_digits(return_X_y=True)
+    x = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1)  # standardized
+    order = np.random.default_rng(0).permutation(len(x))
+    return [(x[i], y[i].astype(np.int64)) for i in np.array_split(order, len(x) // batch)]
+
+
+@functools.cache
+def data_wide(batch=128):
+    rng = np.random.default_rng(1)
+    return [(rng.standard_normal((batch, 784)), rng.integers(0, 10, batch))]
+
+
+@functools.cache
+def data_moons():
+    from sklearn.datasets import make_moons
+    x, y = make_moons(100, noise=0.1, random_state=0)
+    return [(x, y[:, None].astype(np.float64))]
+
+
+MLPS = {  # name: (sizes, activation, loss, lr, data)
+    "mlp_digits": ([64, 128, 64, 10], "relu", "ce", 0.05, data_digits),
+    "mlp_wide": ([784, 256, 128, 10], "relu", "ce", 0.01, data_wide),
+    "tiny_moons": ([2, 16, 16, 1], "tanh", "mse", 0.1, data_moons),
+}
+CHAIN_OPS = 1000
+DEEP = (10**3, 10**4, 10**5)
+
+
+def mlp_sides(name, dtype, with_torch):
+    """Fresh models on every side from the same weights, and the same batches in `dtype`."""
+    sizes, act, loss, lr, data = MLPS[name]
+    w = init_weights(sizes, seed=sum(sizes))
+    batches = [(x.astype(dtype), y.astype(dtype) if loss == "mse" else y) for x, y in data()]
+    models = {"engine": engine.EngineMLP(w, act, loss, lr, dtype),
+              "numpy": baseline.NumpyMLP([(W.astype(dtype), b.astype(dtype)) for W, b in w],
+                                         act, loss, lr)}
+    if with_torch:
+        models["torch"] = reference_torch.TorchMLP(w, act, loss, lr, dtype)
+    return models, batches
+
+
+def chain_sides(with_torch):
+    sides = {"engine": engine.chain, "numpy": baseline.chain}
+    if with_torch:
+        sides["torch"] = reference_torch.chain
+    return sides
+
+
+# -- correctness -------------------------------------------------------------------------------
+
+def rel_err(a, b):
+    """max |a - b| / max |b|: relative to the array's scale, so near-zero entries are fair."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        return float("inf")
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), np.finfo(float).tiny))
+
+
+def check_mlp(name, with_torch):
+    """One float64 step from identical weights: gradients and updated weights vs numpy."""
+    models, batches = mlp_sides(name, np.float64, with_torch)
+    x, y = batches[0]
+    ref = models.pop("numpy")
+    ref_loss = ref.step(x, y)
+    out = {}
+    for side, m in models.items():
+        loss = float(np.asarray(m.step(x, y).data if side == "engine" else m.step(x, y).item()))
+        errs = [rel_err(loss, ref_loss)]
+        errs += [rel_err(a, b) for a, b in zip(m.gradients(), ref.gradients(), strict=True)]
+        errs += [rel_err(a, b) for a, b in zip(m.weights(), ref.weights(), strict=True)]
+        out[side] = max(errs)
+    # dtype is preserved: a float32 step leaves float32 weights and gradients
+    m32, b32 = mlp_sides(name, np.float32, False)
+    m32["engine"].step(*b32[0])
+    kept = all(a.dtype == np.float32 for a in m32["engine"].weights() + m32["engine"].gradients())
+    return out, kept
+
+
+def check_chain(shape, with_torch):
+    x = np.random.default_rng(2).uniform(-1, 1, shape)
+    ref_out, ref_g = baseline.chain(x, CHAIN_OPS)
+    out = {}
+    for side, fn in chain_sides(with_torch).items():
+        if side != "numpy":
+            o, g = fn(x, CHAIN_OPS)
+            out[side] = max(rel_err(o, ref_out), rel_err(g, ref_g))
+    return out
+
+
+# -- timing ------------------------------------------------------------------------------------
+
+def interleaved(fns, steps, warmup, block=10):
+    """Median seconds per call of each function, calls alternating in blocks of `block`.
+
+    The order of the sides rotates every round, so no side always runs right after another.
+    """
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times = {k: [] for k in fns}
+    names = list(fns)
+    clock = time.perf_counter
+    for r in range(-(-steps // block)):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            fn, ts = fns[k], times[k]
+            for _ in range(block):
+                t0 = clock()
+                fn()
+                ts.append(clock() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def peak_bytes(fn):
+    """Peak traced memory allocated by one call of fn, above what was live before it."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        fn()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def bench_mlp(name, dtype, steps, warmup, with_torch):
+    models, batches = mlp_sides(name, dtype, with_torch)
+    fns = {}
+    for side, m in models.items():
+        it = itertools.cycle(batches)
+        fns[side] = lambda m=m, it=it: m.step(*next(it))
+    return interleaved(fns, steps, warmup)
+
+
+def bench_chain(shape, dtype, steps, warmup, with_torch):
+    x = np.random.default_rng(2).uniform(-1, 1, shape).astype(dtype)
+    fns = {k: (lambda f=f: f(x, CHAIN_OPS)) for k, f in chain_sides(with_torch).items()}
+    return interleaved(fns, steps, warmup, block=5)
+
+
+def bench_deep(n, dtype, reps, with_torch):
+    """Median time of a forward+backward chain of n ops on shape (1,), and its peak memory."""
+    x = np.full(1, 0.5, dtype=dtype)
+    fns = {k: (lambda f=f: f(x, n)) for k, f in chain_sides(with_torch).items()}
+    t = interleaved(fns, reps, warmup=1, block=1)
+    mem = {k: peak_bytes(f) for k, f in fns.items() if k != "torch"}  # torch's C++ heap is untraced
+    return t, mem
+
+
+def mlp_memory(name, dtype):
+    """Peak memory of one step of each side after a warm-up step."""
+    models, batches = mlp_sides(name, dtype, False)
+    out = {}
+    for side, m in models.items():
+        m.step(*batches[0])
+        out[side] = peak_bytes(lambda: m.step(*batches[0]))
+    return out
+
+
+# -- environment -------------------------------------------------------------------------------
+
+def environment():
+    env = {"python": sys.version.split()[0], "numpy": np.__version__,
+           "platform": platform.platform(), "cpu": platform.processor() or platform.machine(),
+           "cpu_count": os.cpu_count(), "torch": None, "blas": []}
+    if hasattr(os, "sched_getaffinity"):
+        env["cpus_usable"] = len(os.sched_getaffinity(0))
+    try:
+        with open("/proc/cpuinfo") as f:
+            env["cpu"] = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        from threadpoolctl import threadpool_info
+        env["blas"] = [{k: d.get(k) for k in ("user_api", "internal_api", "version",
+                                              "num_threads", "threading_layer", "architecture")}
+                       for d in threadpool_info()]
+    except ImportError:
+        env["blas"] = "threadpoolctl not installed"
+    if reference_torch.torch is not None:
+        env["torch"] = reference_torch.torch.__version__
+        env["torch_threads"] = reference_torch.torch.get_num_threads()
+    return env
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+def run(quick=False, dtypes=("float32", "float64"), steps=None, with_torch=None, log=print):
+    """Run the checks and the timings; return a JSON-ready dict. Raises if a check fails."""
+    if with_torch is None:
+        with_torch = reference_torch.torch is not None
+    steps = steps or (5 if quick else 200)
+    warmup = 2 if quick else 20
+    res = {"environment": environment(), "quick": quick, "steps": steps, "warmup": warmup,
+           "engine_api": "nn" if engine.nn is not None else "raw Tensor ops (nn missing)",
+           "checks": {}, "timings": [], "memory": {}}
+    if not with_torch:
+        log("PyTorch not installed: skipping the PyTorch reference")
+
+    failures = []
+    for name in MLPS:
+        errs, kept = check_mlp(name, with_torch)
+        res["checks"][name] = {"max_rel_err": errs, "float32_preserved": kept}
+        if errs["engine"] > TOL or not kept:
+            failures.append(f"{name}: rel err {errs['engine']:.1e}, float32 kept {kept}")
+    for shape in ((1,), (1000,)):
+        errs = check_chain(shape, with_torch)
+        res["checks"][f"op_overhead{shape}"] = {"max_rel_err": errs}
+        if errs["engine"] > TOL:
+            failures.append(f"op_overhead{shape}: rel err {errs['engine']:.1e}")
+    for k, v in res["checks"].items():
+        log(f"check {k:22s} max rel err vs numpy (float64): "
+            + ", ".join(f"{s} {e:.1e}" for s, e in v["max_rel_err"].items()))
+    if failures:
+        raise AssertionError("benchmark correctness check failed: " + "; ".join(failures))
+
+    for dt in dtypes:
+        dtype = np.dtype(dt).type
+        for name in MLPS:
+            _record(res, name, dt, bench_mlp(name, dtype, steps, warmup, with_torch), log)
+        for shape in ((1,), (1000,)):
+            t = bench_chain(shape, dtype, steps, warmup, with_torch)
+            _record(res, f"op_overhead{shape}", dt, t, log, per_op=CHAIN_OPS)
+        for n in DEEP[:1] if quick else DEEP:
+            reps = 2 if quick else max(3, min(50, 10**5 // n * 2))
+            t, mem = bench_deep(n, dtype, reps, with_torch)
+            _record(res, f"deep_chain 10^{len(str(n)) - 1}", dt, t, log, per_op=n, mem=mem)
+        m = mlp_memory("mlp_wide", dtype)
+        res["memory"][f"mlp_wide {dt}"] = {**m, "ratio": m["engine"] / m["numpy"]}
+    return res
+
+
+def _record(res, name, dtype, t, log, per_op=None, mem=None):
+    row = {"workload": name, "dtype": dtype, "seconds": t, "ratio": t["engine"] / t["numpy"]}
+    if "torch" in t:
+        row["torch_ratio"] = t["torch"] / t["numpy"]
+    if per_op:
+        row["us_per_op"] = {k: v / per_op * 1e6 for k, v in t.items()}
+    if mem:
+        row["peak_bytes"] = mem
+    res["timings"].append(row)
+
+
+def table(res):
+    """The results as an aligned text table."""
+    torch = any("torch_ratio" in r for r in res["timings"])
+    head = ["workload", "dtype", "engine", "numpy", "engine/numpy"] + (
+        ["torch", "torch/numpy"] if torch else []) + ["note"]
+    rows = []
+    for r in res["timings"]:
+        s = r["seconds"]
+        note = ""
+        if "us_per_op" in r:
+            note = f"{r['us_per_op']['engine']:.2f} vs {r['us_per_op']['numpy']:.2f} us/op"
+        if "peak_bytes" in r:
+            p = r["peak_bytes"]
+            note += f"; peak {p['engine'] / 2**20:.2f} vs {p['numpy'] / 2**20:.2f} MiB"
+        row = [r["workload"], r["dtype"], _fmt(s["engine"]), _fmt(s["numpy"]), f"{r['ratio']:.2f}"]
+        if torch:
+            row += [_fmt(s["torch"]), f"{r['torch_ratio']:.2f}"] if "torch" in s else ["-", "-"]
+        rows.append(row + [note])
+    for k, m in res["memory"].items():
+        row = [f"peak memory {k.split()[0]}", k.split()[1], f"{m['engine'] / 2**20:.2f} MiB",
+               f"{m['numpy'] / 2**20:.2f} MiB", f"{m['ratio']:.2f}"]
+        rows.append(row + (["-", "-"] if torch else []) + ["one step, tracemalloc"])
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _fmt(seconds):
+    return f"{seconds * 1e3:.3f} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.1f} us"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="checks and a few steps only")
+    p.add_argument("--dtype", choices=("float32", "float64", "both"), default="both")
+    p.add_argument("--steps", type=int, help="timed steps per side (default 200, quick 5)")
+    p.add_argument("--json", default="benchmark_results.json", help="where to write results")
+    p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    a = p.parse_args(argv)
+    dtypes = ("float32", "float64") if a.dtype == "both" else (a.dtype,)
+    res = run(a.quick, dtypes, a.steps, False if a.no_torch else None)
+    env = res["environment"]
+    blas = env["blas"] if isinstance(env["blas"], list) else []
+    print(f"\nPython {env['python']}, numpy {env['numpy']}, {env['cpu']} "
+          f"({env.get('cpus_usable', env['cpu_count'])} cores usable); BLAS: "
+          + ", ".join(f"{b['internal_api']} {b['version']} {b['num_threads']} threads"
+                      for b in blas)
+          + (f"; torch {env['torch']}" if env["torch"] else "")
+          + f"; engine via {res['engine_api']}; median of {res['steps']} steps")
+    print(table(res))
+    with open(a.json, "w") as f:
+        json.dump(res, f, indent=1)
+    print(f"\nwrote {a.json}")
+
+
+if __name__ == "__main__":
+    main()

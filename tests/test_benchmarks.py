@@ -1,0 +1,67 @@
+"""The benchmark's correctness comparisons (no timing assertions: timings are only reported)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+from benchmarks import baseline, run  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("name", list(run.MLPS))
+def test_engine_step_equals_hand_written_numpy(name):
+    errs, float32_kept = run.check_mlp(name, with_torch=False)
+    assert errs["engine"] <= run.TOL
+    assert float32_kept
+
+
+@pytest.mark.parametrize("shape", [(1,), (1000,)])
+def test_chain_gradient_equals_hand_written_numpy(shape):
+    assert run.check_chain(shape, with_torch=False)["engine"] <= run.TOL
+
+
+def test_hand_written_chain_gradient_against_finite_differences():
+    x, eps = np.array([0.3, -0.7]), 1e-6
+    _, g = baseline.chain(x, 10)
+    fd = (baseline.chain(x + eps, 10)[0] - baseline.chain(x - eps, 10)[0]) / (2 * eps)
+    np.testing.assert_allclose(g, fd, rtol=1e-7)
+
+
+def test_hand_written_mlp_gradient_against_finite_differences():
+    w = run.init_weights([3, 4, 2], seed=0)
+    x, y = np.random.default_rng(0).standard_normal((5, 3)), np.array([0, 1, 1, 0, 1])
+    ref = baseline.NumpyMLP(w, "tanh", "ce", lr=0.0)
+    ref.step(x, y)
+    W = w[0][0]
+    eps, (i, j) = 1e-6, (2, 1)
+    W[i, j] += eps
+    up = baseline.NumpyMLP(w, "tanh", "ce", 0.0).step(x, y)
+    W[i, j] -= 2 * eps
+    down = baseline.NumpyMLP(w, "tanh", "ce", 0.0).step(x, y)
+    assert abs(ref.gradients()[0][i, j] - (up - down) / (2 * eps)) < 1e-8
+
+
+def test_check_catches_a_wrong_gradient(monkeypatch):
+    right = baseline.chain
+    monkeypatch.setattr(baseline, "chain", lambda x, n: (lambda o, g: (o, g * 1.0001))(*right(x, n)))
+    assert run.check_chain((1,), with_torch=False)["engine"] > run.TOL
+
+
+def test_quick_run_from_the_command_line(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--dtype", "float64", "--json",
+         str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(out.read_text())
+    names = {r["workload"] for r in res["timings"]}
+    assert {"mlp_digits", "mlp_wide", "tiny_moons", "op_overhead(1,)", "op_overhead(1000,)",
+            "deep_chain 10^3"} <= names
+    assert all(v["max_rel_err"]["engine"] <= run.TOL for v in res["checks"].values())
+    assert res["environment"]["numpy"] == np.__version__
+    assert "engine/numpy" in proc.stdout and "mlp_wide" in proc.stdout
