@@ -125,3 +125,48 @@ def test_F0_3_to_F0_6_delta_form(y):
     close(g["W2"], d2 @ a1.T)
     close(g["b1"], d1)
     close(g["W1"], d1 @ p["x"].T)
+
+
+# -- M0: the PyTorch-style layout of nn ------------------------------------------------------
+
+def _nn_model(p):
+    import nn
+    l1, l2 = nn.Linear(3, 4), nn.Linear(4, 1)
+    l1.weight.data, l1.bias.data = p["W1"].copy(), p["b1"].ravel().copy()
+    l2.weight.data, l2.bias.data = p["W2"].copy(), p["b2"].ravel().copy()
+    return l1, l2
+
+
+@pytest.mark.parametrize("loss", ["BCELoss", "BCEWithLogitsLoss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@ys
+def test_M0_nn_linear_single_sample(loss, reduction, y):
+    """X = x^T (1, 3); l1.weight.grad = F0.6, l1.bias.grad = F0.5 raveled, l2 = F0.4, F0.3."""
+    import nn
+    p = params()
+    l1, l2 = _nn_model(p)
+    z2 = l2(l1(Tensor(p["x"].T)).sigmoid())
+    out = z2.sigmoid() if loss == "BCELoss" else z2
+    getattr(nn, loss)(reduction=reduction)(out, np.array([[y]])).backward()
+    f = manual(p, y)
+    close(l1.weight.grad, f["F0.6"])
+    close(l1.bias.grad, f["F0.5"].ravel())
+    close(l2.weight.grad, f["F0.4"])
+    close(l2.bias.grad, f["F0.3"].ravel())
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_M0_nn_batch_sum_and_mean_of_per_sample_gradients(reduction):
+    """B rows: `sum` gives the sum over samples of F0.3-F0.6, `mean` 1/B of it."""
+    import nn
+    p, rng = params(), np.random.default_rng(3)
+    B = 6
+    X, Y = rng.standard_normal((B, 3)), rng.integers(0, 2, (B, 1)).astype(float)
+    l1, l2 = _nn_model(p)
+    nn.BCELoss(reduction=reduction)(l2(l1(Tensor(X)).sigmoid()).sigmoid(), Y).backward()
+    per = [manual({**p, "x": X[[i]].T}, Y[i, 0]) for i in range(B)]
+    scale = 1.0 if reduction == "sum" else 1.0 / B
+    close(l1.weight.grad, scale * sum(f["F0.6"] for f in per))
+    close(l1.bias.grad, scale * sum(f["F0.5"] for f in per).ravel())
+    close(l2.weight.grad, scale * sum(f["F0.4"] for f in per))
+    close(l2.bias.grad, scale * sum(f["F0.3"] for f in per).ravel())

@@ -210,3 +210,87 @@ def test_F1_11_example_dJ_dv43(y):
     d = (e["yhat"] - e["yv"]).ravel()
     v43 = x[4 - 1] * h[3 - 1] * (1 - h[3 - 1]) * sum(W[3 - 1, j] * d[j] for j in range(3))
     close(e["dV"][4 - 1, 3 - 1], v43)
+
+
+# -- M1: the PyTorch-style layout of nn: Linear(s_{l-1}, s_l).weight = (W^(l))^T ---------------
+
+def _nn_layers(W, b):
+    import nn
+    layers = []
+    for w, v in zip(W, b):
+        lin = nn.Linear(*w.shape, bias=v is not None)
+        lin.weight.data = w.T.copy()
+        if v is not None:
+            lin.bias.data = v.ravel().copy()
+        layers.append(lin)
+    return layers
+
+
+def _nn_forward(layers, X, act):
+    a = Tensor(X)
+    for l, lin in enumerate(layers):
+        a = lin(a)
+        if l < len(layers) - 1:
+            a = ACT[act][2](a)
+    return a  # logits z^(L), rows are samples
+
+
+@acts
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_M1_nn_cross_entropy_on_logits(act, reduction):
+    """weight.grad = (dJ/dW^(l))^T = delta (a^(l-1))^T; `sum` = per-sample J summed (a batch of
+    one is the document's J), `mean` = the document's 1/m-averaged J: the batch mean of F1.1/F1.2.
+    """
+    import nn
+    _, W, b = params(8)
+    rng = np.random.default_rng(9)
+    m = 4
+    X, labels = rng.standard_normal((m, SIZES[0])), rng.integers(0, 3, m)
+    layers = _nn_layers(W, b)
+    nn.CrossEntropyLoss(reduction=reduction)(_nn_forward(layers, X, act), labels).backward()
+    per = [manual(X[[i]].T, W, b, labels[i], act) for i in range(m)]
+    scale = 1.0 if reduction == "sum" else 1.0 / m
+    for l, lin in enumerate(layers):
+        close(lin.weight.grad, scale * sum(p[0][l] for p in per).T)
+        close(lin.bias.grad, scale * sum(p[1][l] for p in per).ravel())
+
+
+@labels
+def test_M1_nn_worked_example_indices(y):
+    """Linear(5,4,bias=False).weight[l-1, i-1] = v_il: dJ/dv_43 is layer1.weight.grad[2, 3];
+    Linear(4,3,bias=False).weight[j-1, l-1] = w_lj: dJ/dw_32 is layer2.weight.grad[1, 2]."""
+    import nn
+    e = example(y)
+    l1, l2 = _nn_layers([e["V"], e["W"]], [None, None])
+    logits = l2(l1(Tensor(e["x"].T)).sigmoid())
+    nn.CrossEntropyLoss(reduction="sum")(logits, np.array([y])).backward()
+    x, h, W = e["x"].ravel(), e["h"].ravel(), e["W"]
+    d = (e["yhat"] - e["yv"]).ravel()
+    close(l1.weight.grad[2, 3], x[3] * h[2] * (1 - h[2]) * sum(W[2, j] * d[j] for j in range(3)))
+    close(l2.weight.grad[1, 2], h[2] * (e["yhat"][1, 0] - e["yv"][1, 0]))
+    delta1 = np.diag(h * (1 - h)) @ W @ d[:, None]
+    close(l1.weight.grad, (e["x"] @ delta1.T).T)  # F1.10 transposed
+    close(l2.weight.grad, (e["h"] @ d[None, :]).T)  # F1.7 transposed
+
+
+def test_M1_nn_sigmoid_squared_error_is_half_mse_sum():
+    """Sigmoid output + 1/2 ||a - y||^2 per sample = 0.5 * MSELoss(sum); delta by F1.6."""
+    import nn
+    x, W, b = params(10)
+    yv = np.random.default_rng(11).uniform(size=(3, 1))
+    layers = _nn_layers(W, b)
+    a = _nn_forward(layers, x.T, "sigmoid").sigmoid()
+    (0.5 * nn.MSELoss(reduction="sum")(a, yv.T)).backward()
+    # closed form: delta^(L) = a(1-a)(a-y) (F1.6), then F1.3 and F1.1/F1.2
+    g, dg = ACT["sigmoid"][:2]
+    acts_, zs = [x], []
+    for w, v in zip(W, b):
+        zs.append(w.T @ acts_[-1] + v)
+        acts_.append(g(zs[-1]))
+    delta = [None] * len(W)
+    delta[-1] = acts_[-1] * (1 - acts_[-1]) * (acts_[-1] - yv)
+    for l in range(len(W) - 2, -1, -1):
+        delta[l] = dg(zs[l]) * (W[l + 1] @ delta[l + 1])
+    for l, lin in enumerate(layers):
+        close(lin.weight.grad, (acts_[l] @ delta[l].T).T)
+        close(lin.bias.grad, delta[l].ravel())

@@ -1,0 +1,101 @@
+"""Document 002 (许志钦, "深度神经网络极简介"): closed forms F2.1-F2.3, the F2.1 erratum, mapping M2.
+
+The document's network: f(x) = sum_j a_j sigma(w_j x + b_j) with scalars x, w_j, b_j, a_j and
+no output bias; h_i = f(x_i); L_S = 1/(2n) sum_i (y_i - h_i)^2. In its matrix form the samples
+are the columns of X (d x n, here d = 1): Y = W^[2] sigma(W^[1] X + B^[1]), W^[1] = w (m x 1),
+B^[1] = [b, ..., b] (m x n), W^[2] = a^T (1 x m).
+"""
+import numpy as np
+import pytest
+
+from autograd_mini import Tensor
+
+RTOL, ATOL = 1e-10, 1e-13
+SIGMA = {  # sigma, sigma', Tensor method
+    "tanh": (np.tanh, lambda t: 1 - np.tanh(t) ** 2, Tensor.tanh),
+    "relu": (lambda t: np.maximum(t, 0), lambda t: (t > 0) * 1.0, Tensor.relu),
+}
+acts = pytest.mark.parametrize("act", ["tanh", "relu"])
+
+
+def close(autodiff, manual):
+    assert np.shape(autodiff) == np.shape(manual)
+    np.testing.assert_allclose(autodiff, manual, rtol=RTOL, atol=ATOL)
+
+
+def data(seed=0, n=7, m=5):
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(-2, 2, n), rng.standard_normal(n)
+    w, b, a = rng.standard_normal(m), rng.standard_normal(m), rng.standard_normal(m)
+    # ReLU's derivative is undefined at 0: keep every w_j x_i + b_j away from the kink
+    assert np.abs(np.outer(w, x) + b[:, None]).min() > 1e-3
+    return x, y, w, b, a
+
+
+def autodiff(x, y, w, b, a, act):
+    """L_S on Tensors in the matrix form, samples as columns; returns dL/da, dL/dw, dL/db."""
+    X = Tensor(x[None, :])                             # 1 x n
+    W1 = Tensor(w[:, None], requires_grad=True)        # m x 1
+    b1 = Tensor(b[:, None], requires_grad=True)        # m x 1, broadcast to B^[1]
+    W2 = Tensor(a[None, :], requires_grad=True)        # 1 x m
+    H = W2 @ SIGMA[act][2](W1 @ X + b1)                # 1 x n: h_i
+    n = len(x)
+    L = ((Tensor(y[None, :]) - H) ** 2).sum() / (2 * n)
+    L.backward()
+    return W2.grad.ravel(), W1.grad.ravel(), b1.grad.ravel()
+
+
+def h_of(x, w, b, a, act):
+    s = SIGMA[act][0]
+    return np.array([sum(a[j] * s(w[j] * xi + b[j]) for j in range(len(a))) for xi in x])
+
+
+@acts
+def test_F2_1_dL_da_corrected(act):
+    """dL_S/da_j = 1/n sum_i (h_i - y_i) sigma(w_j x_i + b_j)."""
+    x, y, w, b, a = data()
+    h, s, n = h_of(x, w, b, a, act), SIGMA[act][0], len(x)
+    corrected = np.array([sum((h[i] - y[i]) * s(w[j] * x[i] + b[j]) for i in range(n)) / n
+                          for j in range(len(a))])
+    close(autodiff(x, y, w, b, a, act)[0], corrected)
+
+
+@acts
+def test_F2_1_ERRATUM_printed_sample_index_lost(act):
+    """Printed: 1/n sum_i (h_i - y_i) sigma(w_j x + b_j), x without the sample index. Whatever
+    fixed sample x = x_k it stands for, the result is not dL_S/da_j (n >= 2)."""
+    x, y, w, b, a = data()
+    h, s, n = h_of(x, w, b, a, act), SIGMA[act][0], len(x)
+    grad = autodiff(x, y, w, b, a, act)[0]
+    for k in range(n):
+        printed = np.array([sum((h[i] - y[i]) * s(w[j] * x[k] + b[j]) for i in range(n)) / n
+                            for j in range(len(a))])
+        assert not np.allclose(printed, grad, rtol=1e-3, atol=1e-6), k
+
+
+@acts
+def test_F2_2_dL_dw(act):
+    """dL_S/dw_j = 1/n sum_i (h_i - y_i) a_j sigma'(w_j x_i + b_j) x_i."""
+    x, y, w, b, a = data(1)
+    h, ds, n = h_of(x, w, b, a, act), SIGMA[act][1], len(x)
+    manual = np.array([sum((h[i] - y[i]) * a[j] * ds(w[j] * x[i] + b[j]) * x[i]
+                           for i in range(n)) / n for j in range(len(a))])
+    close(autodiff(x, y, w, b, a, act)[1], manual)
+
+
+@acts
+def test_F2_3_dL_db_not_stated_in_the_document(act):
+    """Catalog addition (the document stops at w_j): the same chain without the factor x_i."""
+    x, y, w, b, a = data(2)
+    h, ds, n = h_of(x, w, b, a, act), SIGMA[act][1], len(x)
+    manual = np.array([sum((h[i] - y[i]) * a[j] * ds(w[j] * x[i] + b[j]) for i in range(n)) / n
+                       for j in range(len(a))])
+    close(autodiff(x, y, w, b, a, act)[2], manual)
+
+
+def test_F2_matrix_form_equals_the_scalar_form():
+    """Y = W^[2] sigma(W^[1] X + B^[1]) (samples as columns) is the row of h_i = f(x_i)."""
+    x, y, w, b, a = data(3)
+    B1 = np.column_stack([b] * len(x))  # B^[1] = [b^[1], ..., b^[1]]
+    Y = a[None, :] @ np.tanh(w[:, None] @ x[None, :] + B1)
+    close(Y.ravel(), h_of(x, w, b, a, "tanh"))
