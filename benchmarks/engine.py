@@ -3,49 +3,13 @@ import numpy as np
 
 from autograd_mini import Tensor
 
-try:
-    import nn
-    nn.MLP, nn.CrossEntropyLoss, nn.MSELoss, nn.optim.SGD
-except (ImportError, AttributeError):  # nn not written yet: raw Tensor ops stand in
-    nn = None
-
-
-class _RawMLP:
-    """Stand-in for nn.MLP + loss + SGD with raw Tensor ops, until the nn package lands."""
-
-    def __init__(self, weights, activation, loss, lr, dtype):
-        self.params = [Tensor(a.astype(dtype), requires_grad=True) for wb in weights for a in wb]
-        self.activation, self.loss, self.lr = activation, loss, lr
-
-    def step(self, x, y):
-        h = Tensor(x)
-        n = len(self.params) // 2
-        for i in range(n):
-            W, b = self.params[2 * i], self.params[2 * i + 1]
-            h = h @ W.T + b
-            if i < n - 1:
-                h = h.relu() if self.activation == "relu" else h.tanh()
-        if self.loss == "ce":
-            loss = -h.log_softmax(axis=1)[np.arange(len(y)), y].mean()
-        else:
-            loss = ((h - y) ** 2).mean()
-        for p in self.params:
-            p.zero_grad()
-        loss.backward()
-        for p in self.params:
-            p.data -= self.lr * p.grad
-        return loss
+import nn
 
 
 class EngineMLP:
     """nn.MLP trained by nn.optim.SGD: forward, loss, zero_grad, backward, step."""
 
     def __init__(self, weights, activation, loss, lr, dtype):
-        if nn is None:
-            self.impl = _RawMLP(weights, activation, loss, lr, dtype)
-            self.step = self.impl.step
-            self.params = self.impl.params
-            return
         sizes = [weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights]
         self.model = nn.MLP(sizes, activation=activation, dtype=dtype)
         self.params = list(self.model.parameters())

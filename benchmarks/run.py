@@ -234,7 +234,6 @@ def run(quick=False, dtypes=("float32", "float64"), steps=None, with_torch=None,
     steps = steps or (5 if quick else 200)
     warmup = 2 if quick else 20
     res = {"environment": environment(), "quick": quick, "steps": steps, "warmup": warmup,
-           "engine_api": "nn" if engine.nn is not None else "raw Tensor ops (nn missing)",
            "checks": {}, "timings": [], "memory": {}}
     if not with_torch:
         log("PyTorch not installed: skipping the PyTorch reference")
@@ -331,7 +330,7 @@ def main(argv=None):
           + ", ".join(f"{b['internal_api']} {b['version']} {b['num_threads']} threads"
                       for b in blas)
           + (f"; torch {env['torch']}" if env["torch"] else "")
-          + f"; engine via {res['engine_api']}; median of {res['steps']} steps")
+          + f"; median of {res['steps']} steps")
     print(table(res))
     with open(a.json, "w") as f:
         json.dump(res, f, indent=1)
