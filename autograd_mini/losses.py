@@ -52,20 +52,22 @@ def cross_entropy(logits, target, reduction="mean"):
                  lambda g: -back(g)[..., None] * logp)
 
 
-@op("binary_cross_entropy", "dp = g * (p - y) / max(p (1 - p), 1e-12), dy = g * (log(1-p) - log p)")
+@op("binary_cross_entropy",
+    "dp = g * ((1 - y) / max(1 - p, 1e-12) - y / max(p, 1e-12)), dy = g * (log(1-p) - log p)")
 def binary_cross_entropy(p, y, reduction="mean"):
     """-(y log p + (1 - y) log(1 - p)) on probabilities p, logs clamped at -100 as PyTorch.
 
-    The clamp keeps p = 0 or 1 exactly finite (at most 100 per element). The gradient is
-    PyTorch's (p - y) / max(p (1 - p), 1e-12): the exact derivative wherever p (1 - p) >=
-    1e-12, and a large finite push away from a saturated wrong prediction at the edges (where
-    the clamp's own derivative would be 0 and learning would stall).
+    The clamp keeps p = 0 or 1 exactly finite (at most 100 per element). The gradient is the
+    exact derivative wherever p and 1 - p are >= 1e-12; there the denominators are clamped at
+    1e-12 (as PyTorch clamps p (1 - p)), so a saturated wrong prediction gets a large finite
+    push (-y * 1e12 at p = 0) instead of inf, or the clamp's own 0 on which learning stalls.
     """
     with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
         logp = np.maximum(np.log(p), -100)
         log1mp = np.maximum(np.log1p(-p), -100)
     out, back = _reduce(-(y * logp + (1 - y) * log1mp), reduction)
-    return out, (lambda g: back(g) * (p - y) / np.maximum(p * (1 - p), 1e-12),
+    return out, (lambda g: back(g) * ((1 - y) / np.maximum(1 - p, 1e-12)
+                                      - y / np.maximum(p, 1e-12)),
                  lambda g: back(g) * (log1mp - logp))
 
 
