@@ -330,7 +330,7 @@ FUNCTIONAL = [  # (F.name, method form, inputs)
 
 def test_functional_covers_every_op():
     from autograd_mini import OPS
-    assert set(F.__all__) == set(OPS)
+    assert set(OPS) <= set(F.__all__)
     for name in F.__all__:
         assert callable(getattr(F, name))
 
