@@ -1,0 +1,55 @@
+"""Small helpers shared by the example scripts (argument parsing, output folder, data prep)."""
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+
+import nn
+
+OUT_DEFAULT = Path(__file__).resolve().parent / "out"
+
+
+def parse_args(description, **extra):
+    """`--quick` (fewer steps, for the tests), `--out DIR` and `--seed N`; `extra` adds options."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--quick", action="store_true", help="fewer steps (used by the tests)")
+    p.add_argument("--out", type=Path, default=OUT_DEFAULT, help="folder for written files")
+    p.add_argument("--seed", type=int, default=0)
+    for name, kwargs in extra.items():
+        p.add_argument("--" + name.replace("_", "-"), **kwargs)
+    args = p.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    nn.manual_seed(args.seed)  # the generator nn's layers initialise their parameters from
+    return args
+
+
+def matplotlib_pyplot():
+    """pyplot with the file-only Agg backend, so the examples run without a display."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def standardize(train, *others):
+    """Scale columns to mean 0, std 1 using the training rows' statistics only."""
+    mu, sd = train.mean(axis=0), train.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    return [(a - mu) / sd for a in (train, *others)]
+
+
+def accuracy(scores, labels):
+    """Fraction of rows whose argmax (or, for one column, score > 0.5) equals the label."""
+    scores = np.asarray(scores)
+    pred = (scores[:, 0] > 0.5).astype(int) if scores.shape[1] == 1 else scores.argmax(axis=1)
+    return float((pred == labels).mean())
+
+
+def shown(path):
+    """A path relative to the working directory when that is shorter, for printing."""
+    path = Path(path).resolve()
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
