@@ -99,3 +99,52 @@ def test_F2_matrix_form_equals_the_scalar_form():
     B1 = np.column_stack([b] * len(x))  # B^[1] = [b^[1], ..., b^[1]]
     Y = a[None, :] @ np.tanh(w[:, None] @ x[None, :] + B1)
     close(Y.ravel(), h_of(x, w, b, a, "tanh"))
+
+
+# -- M2: the PyTorch-style layout of nn ------------------------------------------------------
+
+@acts
+def test_M2_nn_scalar_net(act):
+    """X (n, 1); hidden Linear(1, m): weight[j, 0] = w_j, bias[j] = b_j; output
+    Linear(m, 1, bias=False): weight[0, j] = a_j; L_S = 0.5 * MSELoss(mean)."""
+    import nn
+    x, y, w, b, a = data(4)
+    hidden, out = nn.Linear(1, len(w)), nn.Linear(len(w), 1, bias=False)
+    hidden.weight.data, hidden.bias.data, out.weight.data = w[:, None].copy(), b.copy(), a[None, :].copy()
+    pred = out(SIGMA[act][2](hidden(Tensor(x[:, None]))))
+    (0.5 * nn.MSELoss()(pred, y[:, None])).backward()
+    h, s, ds, n = h_of(x, w, b, a, act), SIGMA[act][0], SIGMA[act][1], len(x)
+    r = range(len(a))
+    close(out.weight.grad[0], [sum((h[i] - y[i]) * s(w[j] * x[i] + b[j]) for i in range(n)) / n
+                               for j in r])                                    # F2.1 corrected
+    close(hidden.weight.grad[:, 0], [sum((h[i] - y[i]) * a[j] * ds(w[j] * x[i] + b[j]) * x[i]
+                                         for i in range(n)) / n for j in r])   # F2.2
+    close(hidden.bias.grad, [sum((h[i] - y[i]) * a[j] * ds(w[j] * x[i] + b[j])
+                                 for i in range(n)) / n for j in r])           # F2.3
+
+
+def test_M2_nn_matrix_form():
+    """d inputs, d_o outputs: the torch input is X^T (n, d); Linear(d, m).weight = W^[1],
+    bias = b^[1]; Linear(m, d_o, bias=False).weight = W^[2]; the output is Y^T. The gradients
+    are F2.1 corrected / F2.2 / F2.3 with the sums over i and outputs written as products:
+    with R = (Y - Y*)/n (residuals, samples as columns) and S = sigma(W^[1] X + B^[1]),
+    dL/dW^[2] = R S^T, dL/dW^[1] = ((W^[2])^T R (.) sigma') X^T, dL/db^[1] = (...) 1_n."""
+    import nn
+    rng = np.random.default_rng(5)
+    d, m, d_o, n = 3, 4, 2, 6
+    X, Ystar = rng.standard_normal((d, n)), rng.standard_normal((d_o, n))
+    W1, b1, W2 = rng.standard_normal((m, d)), rng.standard_normal((m, 1)), rng.standard_normal((d_o, m))
+    l1, l2 = nn.Linear(d, m), nn.Linear(m, d_o, bias=False)
+    l1.weight.data, l1.bias.data, l2.weight.data = W1.copy(), b1.ravel().copy(), W2.copy()
+    out = l2(l1(Tensor(X.T)).tanh())
+    B1 = np.column_stack([b1.ravel()] * n)
+    S = np.tanh(W1 @ X + B1)
+    Y = W2 @ S
+    close(out.data, Y.T)
+    # L_S = 1/(2n) sum over samples and outputs = (d_o / 2) * MSELoss(mean)
+    (d_o / 2 * nn.MSELoss()(out, Ystar.T)).backward()
+    R = (Y - Ystar) / n
+    G = (W2.T @ R) * (1 - S ** 2)
+    close(l2.weight.grad, R @ S.T)
+    close(l1.weight.grad, G @ X.T)
+    close(l1.bias.grad, G.sum(axis=1))
