@@ -37,6 +37,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
             k = np.unravel_index(np.argmax(np.where(np.isfinite(err), err, np.inf)), err.shape)
             raise AssertionError(
                 f"gradcheck: gradient of input {i} (shape {x.shape}) disagrees with finite "
-                f"differences at index {tuple(int(j) for j in k)}: analytic {analytic[k]!r}, "
-                f"numeric {numeric[k]!r} (eps={eps}, atol={atol}, rtol={rtol})")
+                f"differences at index {tuple(int(j) for j in k)}: "
+                f"analytic {float(analytic[k])!r}, numeric {float(numeric[k])!r} "
+                f"(eps={eps}, atol={atol}, rtol={rtol})")
     return True
