@@ -1,0 +1,351 @@
+"""draw_graph: the computation graph behind a Tensor, as a `graphviz.Digraph`.
+
+One node per op (a `Node`, labelled with the shape, dtype and values of its output tensor), per
+leaf tensor and per raw constant input; edges point the way data flows (inputs -> op). The walk
+is iterative, so graphs of any depth work; above `max_nodes` only the part nearest the output is
+drawn and one node says how many were left out and how to draw them all.
+
+Gradients are shown where `.grad` exists: on leaves once a backward has reached them, and on op
+nodes only if their output tensor kept its gradient (`t.retain_grad()` before backward), as in
+PyTorch. Nothing is shown before backward (never made-up zeros).
+
+Module grouping needs no bookkeeping in the engine: a parameter's `Tensor.name` (set by nn, the
+full dotted path, e.g. "0.weight") names its module ("0"). An op belongs to module M when an
+input is a parameter of M or a view of one (a transpose/reshape of it), as the transpose, matmul
+and add of `x @ weight.T + bias`; ops touching parameters of two modules belong to none.
+"""
+import html
+import inspect
+from collections import deque
+from functools import lru_cache
+
+import graphviz
+import numpy as np
+
+from .ops import OPS
+from .tensor import Tensor
+
+SMALL = 4  # tensors with at most this many elements are shown value by value
+_VIEW_OPS = ("transpose", "reshape")  # ops whose output is still "the parameter" for grouping
+_COMMUTATIVE = ("add", "mul")  # no need to label which input is which
+_OPTION_PARAMS = ("shape", "axes", "axis", "idx", "keepdims")  # shown inline, not as nodes
+
+# kind -> (legend text, node attributes)
+_STYLES = {
+    "output": ("output", dict(fillcolor="#f6b26b", penwidth="2")),
+    "op": ("op (output shape, values)", dict(fillcolor="#cfe2f3")),
+    "param": ("parameter (name)", dict(fillcolor="#b6d7a8")),
+    "leaf": ("leaf, requires_grad", dict(fillcolor="#ffe599")),
+    "data": ("tensor without grad", dict(fillcolor="#eeeeee")),
+    "const": ("constant", dict(fillcolor="white", style="dashed,rounded", fontsize="9")),
+    "more": ("not drawn (max_nodes)", dict(fillcolor="white", style="dashed", color="#999999")),
+}
+_GRAD_COLOR = "#b00000"
+
+_INSTALL_HELP = (
+    "draw_graph: rendering needs the Graphviz program 'dot', which was not found on PATH "
+    "({cause}). Install Graphviz (the Python package 'graphviz' alone is not enough): "
+    "'sudo apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS), "
+    "'conda install -c conda-forge graphviz' (conda), or https://graphviz.org/download/ "
+    "(Windows: add its bin folder to PATH). The DOT text is available without it: graph.source")
+
+
+class GraphvizNotFoundError(graphviz.ExecutableNotFound):
+    """Raised on rendering when `dot` is missing; a graphviz.ExecutableNotFound (RuntimeError)."""
+
+    def __init__(self, cause):
+        RuntimeError.__init__(self, _INSTALL_HELP.format(cause=cause))
+
+
+class ComputationGraph(graphviz.Digraph):
+    """A graphviz.Digraph whose render/pipe/view explain how to install Graphviz if it is missing.
+
+    Jupyter displays it inline through graphviz's own `_repr_mimebundle_` (which calls `pipe`).
+    """
+
+    def pipe(self, *args, **kwargs):
+        try:
+            return super().pipe(*args, **kwargs)
+        except graphviz.ExecutableNotFound as err:
+            if isinstance(err, GraphvizNotFoundError):
+                raise
+            raise GraphvizNotFoundError(err) from err
+
+    def render(self, *args, **kwargs):  # view() goes through render()
+        try:
+            return super().render(*args, **kwargs)
+        except graphviz.ExecutableNotFound as err:
+            if isinstance(err, GraphvizNotFoundError):
+                raise
+            raise GraphvizNotFoundError(err) from err
+
+
+class _Item:
+    """One drawn node: an op (obj = Node, tensor = its output), a leaf tensor, or a constant."""
+
+    __slots__ = ("kind", "obj", "tensor", "inputs", "options", "id")
+
+    def __init__(self, kind, obj, tensor):
+        self.kind, self.obj, self.tensor = kind, obj, tensor
+        self.inputs = []  # (key of input item, edge label or None), in argument order
+        self.options = ""
+
+
+@lru_cache(maxsize=None)
+def _params(op_name):
+    """The op's parameter names, and which of them are options (axis, shape...)."""
+    if op_name not in OPS:
+        return ()
+    try:
+        sig = inspect.signature(OPS[op_name][0]).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    return tuple((p.name, p.default is not p.empty or p.name in _OPTION_PARAMS) for p in sig)
+
+
+def _fmt(a):
+    """Values of a small array, nested like numpy's repr, 4 significant digits."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return f"{a.item():.4g}" if a.dtype.kind in "fc" else str(a.item())
+    return "[" + ", ".join(_fmt(row) for row in a) + "]"  # depth a.ndim: no deep recursion
+
+
+def _summary(a):
+    a = np.asarray(a)
+    if a.size <= SMALL:
+        return _fmt(a)
+    if a.dtype.kind not in "fciub":
+        return f"{a.size} elements"
+    a = a.astype(np.float64, copy=False)
+    return f"mean {a.mean():.3g}, min {a.min():.3g}, max {a.max():.3g}"
+
+
+def _grad_text(g):
+    g = np.asarray(g)
+    if g.size <= SMALL:
+        return "grad " + _fmt(g)
+    return f"grad: norm {np.linalg.norm(g.astype(np.float64, copy=False).ravel()):.4g}, " \
+           f"shape {tuple(g.shape)}"
+
+
+def _shape_text(a):
+    a = np.asarray(a)
+    return f"{'scalar' if a.ndim == 0 else tuple(a.shape)} {a.dtype}"
+
+
+def _html(rows):
+    """An HTML-like Graphviz label: a borderless table, one row per (text, font tag or None)."""
+    cells = []
+    for text, tag in rows:
+        text = html.escape(text, quote=False)
+        if tag == "b":
+            text = f"<b>{text}</b>"
+        elif tag == "i":
+            text = f'<i><font point-size="9">{text}</font></i>'
+        elif tag == "grad":
+            text = f'<font color="{_GRAD_COLOR}">{text}</font>'
+        cells.append(f"<tr><td>{text}</td></tr>")
+    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{"".join(cells)}</table>>'
+
+
+def _is_operand(value):
+    return isinstance(value, (int, float, complex, np.number, np.ndarray)) and not isinstance(
+        value, (bool, np.bool_))
+
+
+def _walk(root):
+    """Breadth-first from the output: every item, keyed by id (constants per use), in BFS order."""
+    items, order = {}, []
+    queue = deque()
+
+    def visit(t):
+        if isinstance(t, Tensor) and t.grad_fn is not None:
+            key = id(t.grad_fn)
+            if key not in items:
+                items[key] = _Item("op", t.grad_fn, t)
+                order.append(key)
+                queue.append(key)
+        else:
+            key = id(t)
+            if key not in items:
+                kind = "param" if t.name else "leaf" if t.requires_grad else "data"
+                items[key] = _Item(kind, t, t)
+                order.append(key)
+        return key
+
+    visit(root)
+    while queue:
+        item = items[queue.popleft()]
+        node = item.obj
+        params = _params(node.name)
+        options = []
+        n_drawn = sum(isinstance(v, Tensor) or _is_operand(v) for v in node.inputs)
+        for i, value in enumerate(node.inputs):
+            pname, is_option = params[i] if i < len(params) else (f"arg{i}", False)
+            if not isinstance(value, Tensor) and (is_option or not _is_operand(value)):
+                if value is not None:
+                    options.append(f"{pname}={value!r}" if not isinstance(value, tuple)
+                                   else f"{pname}={tuple(value)}")
+                continue
+            label = pname if n_drawn > 1 and node.name not in _COMMUTATIVE else None
+            if isinstance(value, Tensor):
+                key = visit(value)
+            else:  # a raw number or array operand, e.g. the 2 in 2 * x: one node per use
+                key = (id(node), i)
+                items[key] = _Item("const", value, value)
+                order.append(key)
+            item.inputs.append((key, label))
+        item.options = " ".join(options)
+    return items, order
+
+
+def _topological(items, root_key, keep):
+    """Kept items, inputs before consumers (iterative depth-first post-order)."""
+    order, done = [], set()
+    stack = [(root_key, iter(items[root_key].inputs))]
+    done.add(root_key)
+    while stack:
+        key, inputs = stack[-1]
+        for k, _ in inputs:
+            if k in keep and k not in done:
+                done.add(k)
+                stack.append((k, iter(items[k].inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(key)
+    return order
+
+
+def _modules(items, topo):
+    """key -> dotted module path, for parameters and the ops that use them (see module doc)."""
+    module, view = {}, {}
+    for key in topo:
+        item = items[key]
+        if item.kind == "param":
+            path = item.obj.name.rpartition(".")[0]
+            if path:
+                module[key], view[key] = path, True
+        elif item.kind == "op":
+            owners = {module[k] for k, _ in item.inputs if view.get(k)}
+            if len(owners) == 1:
+                module[key] = owners.pop()
+                tensors = [k for k, _ in item.inputs if items[k].kind != "const"]
+                view[key] = item.obj.name in _VIEW_OPS and all(view.get(k) for k in tensors)
+    for key in topo:  # a constant operand sits in its consumer's box
+        for k, _ in items[key].inputs:
+            if items[k].kind == "const" and key in module:
+                module[k] = module[key]
+    return module
+
+
+def _label(item, show_values, show_grads, show_vjp):
+    t = item.tensor
+    if item.kind == "const":
+        a = np.asarray(t)
+        if a.size <= SMALL:
+            return _html([(_fmt(a), None)])
+        return _html([("constant", "b"), (_shape_text(a), None), (_summary(a), None)])
+    if item.kind in ("op", "output"):
+        rows = [(f"{item.obj.name} {item.options}".strip(), "b")]
+    elif item.kind == "param":
+        rows = [(t.name + ("" if t.requires_grad else " (frozen)"), "b")]
+    else:
+        rows = [("leaf" if t.requires_grad else "tensor", "b")]
+    rows.append((_shape_text(t.data), None))
+    if show_values:
+        rows.append((_summary(t.data), None))
+    if show_grads and t.grad is not None:
+        rows.append((_grad_text(t.grad), "grad"))
+    if show_vjp and item.kind in ("op", "output") and item.obj.name in OPS:
+        rows.append((OPS[item.obj.name][1], "i"))
+    return _html(rows)
+
+
+def draw_graph(tensor, show_values=True, show_grads=True, group_modules=True, show_vjp=False,
+               rankdir="LR", max_nodes=300):
+    """The computation graph that produced `tensor`, as a graphviz.Digraph (a ComputationGraph).
+
+    show_values: values of small tensors (<= SMALL elements), else mean/min/max.
+    show_grads: `.grad` where it exists (leaves after backward; ops only after retain_grad()).
+    group_modules: one box per nn module (e.g. a Linear layer), found from parameter names.
+    show_vjp: each op's derivative rule in one line (from the op table).
+    rankdir: "LR" (left to right) or "TB" (top to bottom), as Graphviz.
+    max_nodes: draw at most this many nodes, those nearest the output; None draws all.
+    Display it in Jupyter, or `.render("name", format="png")` / `.pipe(format="svg")` with the
+    Graphviz `dot` program; `.source` is the DOT text.
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"draw_graph: expected a Tensor, got {type(tensor).__name__}")
+    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
+        raise ValueError(f"draw_graph: max_nodes must be a positive int or None, got {max_nodes!r}")
+    items, order = _walk(tensor)
+    root_key = order[0]
+    keep = set(order if max_nodes is None else order[:max_nodes])
+    hidden = [k for k in order if k not in keep]
+    topo = _topological(items, root_key, keep)
+    if items[root_key].kind == "op":
+        items[root_key].kind = "output"
+    module = _modules(items, topo) if group_modules else {}
+
+    g = ComputationGraph(
+        name="computation_graph",
+        graph_attr=dict(rankdir=rankdir, nodesep="0.15", ranksep="0.3", fontname="Helvetica",
+                        fontsize="11", labeljust="l"),
+        node_attr=dict(shape="box", style="rounded,filled", fontname="Helvetica", fontsize="10",
+                       margin="0.06,0.03"),
+        edge_attr=dict(color="#555555", arrowsize="0.6", fontname="Helvetica", fontsize="8",
+                       fontcolor="#555555"))
+
+    counters = {}
+    for key in topo:  # stable ids: kind + position in data-flow order
+        kind = items[key].kind
+        items[key].id = f"{kind}{counters.get(kind, 0)}"
+        counters[kind] = counters.get(kind, 0) + 1
+
+    def add_node(graph, item):
+        graph.node(item.id, _label(item, show_values, show_grads, show_vjp),
+                   **_STYLES[item.kind][1])
+
+    boxes = {}
+    for key in topo:
+        if key in module:
+            boxes.setdefault(module[key], []).append(key)
+    for path, keys in boxes.items():
+        with g.subgraph(name=f"cluster_{path}") as c:
+            c.attr(label=f"module {path}", style="rounded,dashed", color="#6aa84f",
+                   fontcolor="#38761d")
+            for key in keys:
+                add_node(c, items[key])
+    for key in topo:
+        if key not in module:
+            add_node(g, items[key])
+
+    if hidden:
+        n_ops = sum(items[k].kind == "op" for k in hidden)
+        g.node("more", _html([
+            (f"... {len(hidden):,} more nodes not drawn ({n_ops:,} ops, "
+             f"{len(hidden) - n_ops:,} leaves and constants)", "b"),
+            (f"draw_graph(t, max_nodes={len(order)}) draws all {len(order):,} "
+             f"(max_nodes={max_nodes} now)", None)]), **_STYLES["more"][1])
+
+    more_edges = set()
+    for key in topo:
+        item = items[key]
+        for k, label in item.inputs:
+            if k in keep:
+                g.edge(items[k].id, item.id, **({"label": label} if label else {}))
+            elif item.id not in more_edges:
+                more_edges.add(item.id)
+                g.edge("more", item.id, style="dashed", color="#999999")
+
+    kinds = [k for k in _STYLES if k in counters] + (["more"] if hidden else [])
+    rows = "".join(f'<tr><td bgcolor="{_STYLES[k][1]["fillcolor"]}" border="1">'
+                   f"{html.escape(_STYLES[k][0])}</td></tr>" for k in kinds)
+    note = ('<tr><td><font point-size="8" color="{}">grad shown after backward<br/>'
+            '(ops: only with retain_grad())</font></td></tr>').format(_GRAD_COLOR) if show_grads else ""
+    g.node("legend", f'<<table border="0" cellspacing="2" cellpadding="2">'
+                     f'<tr><td><b>legend</b></td></tr>{rows}{note}</table>>',
+           shape="plaintext", style="", fontsize="8")
+    return g
