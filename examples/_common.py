@@ -1,6 +1,5 @@
 """Small helpers shared by the example scripts (argument parsing, output folder, data prep)."""
 import argparse
-import os
 from pathlib import Path
 
 import numpy as np
@@ -47,9 +46,9 @@ def accuracy(scores, labels):
 
 
 def shown(path):
-    """A path relative to the working directory when that is shorter, for printing."""
+    """The path relative to the working directory when it lies below it, else absolute."""
     path = Path(path).resolve()
     try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
         return str(path)
