@@ -172,7 +172,7 @@ class Tensor:
                     f"backward: grad has shape {grad.shape} but the output has shape "
                     f"{data.shape}; pass a grad of the output's shape")
         if self.grad_fn is None:
-            _accumulate_leaf(self, grad, None)
+            _accumulate_leaf(self, grad, grad)  # grad may be the caller's array: copy it
         else:
             _backward(self.grad_fn, grad, retain_graph)
 

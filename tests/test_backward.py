@@ -423,3 +423,11 @@ def test_element_writes_are_not_tracked():
     w.data[0] = 10.0
     loss.backward()  # no error
     np.testing.assert_array_equal(w.grad, [20.0, 4.0])
+
+
+def test_backward_on_leaf_does_not_alias_callers_grad():
+    x = leaf([1.0, 2.0])
+    g = np.ones(2)
+    x.backward(g)
+    x.grad *= 3
+    np.testing.assert_array_equal(g, [1.0, 1.0])
