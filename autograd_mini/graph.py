@@ -107,7 +107,7 @@ def _fmt(a):
     """Values of a small array, nested like numpy's repr, 4 significant digits."""
     a = np.asarray(a)
     if a.ndim == 0:
-        return f"{a.item():.4g}" if a.dtype.kind in "fc" else str(a.item())
+        return f"{a.item() + 0:.4g}" if a.dtype.kind in "fc" else str(a.item())  # -0 -> 0
     return "[" + ", ".join(_fmt(row) for row in a) + "]"  # depth a.ndim: no deep recursion
 
 
@@ -169,7 +169,7 @@ def _walk(root):
         else:
             key = id(t)
             if key not in items:
-                kind = "param" if t.name else "leaf" if t.requires_grad else "data"
+                kind = ("param" if t.name else "leaf") if t.requires_grad else "data"
                 items[key] = _Item(kind, t, t)
                 order.append(key)
         return key
@@ -248,11 +248,10 @@ def _label(item, show_values, show_grads, show_vjp):
             return _html([(_fmt(a), None)])
         return _html([("constant", "b"), (_shape_text(a), None), (_summary(a), None)])
     if item.kind in ("op", "output"):
-        rows = [(f"{item.obj.name} {item.options}".strip(), "b")]
-    elif item.kind == "param":
-        rows = [(t.name + ("" if t.requires_grad else " (frozen)"), "b")]
+        op = f"{item.obj.name} {item.options}".strip()
+        rows = [(f"{t.name} = {op}" if t.name else op, "b")]  # a name the user gave a result
     else:
-        rows = [("leaf" if t.requires_grad else "tensor", "b")]
+        rows = [(t.name or ("leaf" if t.requires_grad else "tensor"), "b")]
     rows.append((_shape_text(t.data), None))
     if show_values:
         rows.append((_summary(t.data), None))

@@ -182,13 +182,25 @@ def test_nn_mlp_parameters_are_named_and_grouped():
     c = count(g)
     assert c["param"] == 6 and c["op"] + c["output"] == 3 * 3 + 2 + 1  # linears, tanh, loss
     assert "cross_entropy" in label(g, "cross_entropy")
-    assert c["const"] == 1 and "int64" in nodes(g)["const0"] or "[" in nodes(g)["const0"]
+    assert c["const"] == 1 and "(6,) int64" in nodes(g)["const0"]  # the labels: a constant
+    assert "logits" in g.source and "target" in g.source  # edge labels of the fused loss
 
 
 def test_linear_without_bias_still_grouped():
     layer = nn.Sequential(nn.Linear(3, 2, bias=False, rng=0))
     g = draw_graph(layer(Tensor(np.ones((1, 3)))).sum())
     assert len(clusters(g)["0"]) == 3  # weight, transpose, matmul
+
+
+def test_user_names_of_results_and_data_are_shown():
+    x = Tensor(np.ones((2, 1)))
+    x.name = "x"
+    w = Tensor(np.full((1, 2), 0.5), requires_grad=True)
+    z = w @ x
+    z.name = "z[1]"
+    g = draw_graph(z.sigmoid())
+    assert count(g) == dict(output=1, op=1, param=0, leaf=1, data=1, const=0)  # x: no grad
+    assert "<b>x</b>" in nodes(g)["data0"] and "<b>z[1] = matmul</b>" in nodes(g)["op0"]
 
 
 def test_leaf_and_no_grad_roots():
