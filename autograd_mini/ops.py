@@ -37,7 +37,14 @@ def op(name, rule):
                 out, vjp = fwd(x._data, *args, **kwargs)
             except ValueError as err:
                 _raise(name, (x,), err)
-            return _result(out, name, (x,), (vjp,), x.requires_grad)
+            t = _new(Tensor)
+            t._data = out if type(out) is ndarray else np.asarray(out)
+            t.grad, t._version, t.name = None, 0, None
+            if x.requires_grad and _grad_enabled.get():
+                t.requires_grad, t.grad_fn = True, Node(name, (x,), (vjp,))
+            else:
+                t.requires_grad, t.grad_fn = False, None
+            return t
 
         def binary(a, b, *args, **kwargs):
             ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
@@ -45,8 +52,15 @@ def op(name, rule):
                 out, vjps = fwd(a._data if ta else a, b._data if tb else b, *args, **kwargs)
             except ValueError as err:
                 _raise(name, (a, b), err)
-            return _result(out, name, (a, b), vjps if type(vjps) is tuple else (vjps,),
-                           (ta and a.requires_grad) or (tb and b.requires_grad))
+            t = _new(Tensor)
+            t._data = out if type(out) is ndarray else np.asarray(out)
+            t.grad, t._version, t.name = None, 0, None
+            if ((ta and a.requires_grad) or (tb and b.requires_grad)) and _grad_enabled.get():
+                t.requires_grad = True
+                t.grad_fn = Node(name, (a, b), vjps if type(vjps) is tuple else (vjps,))
+            else:
+                t.requires_grad, t.grad_fn = False, None
+            return t
 
         def binary_or_more(*args, **kwargs):
             try:
@@ -77,6 +91,7 @@ def _result(out, name, inputs, vjps, requires_grad):
 
 
 _new = object.__new__
+ndarray = np.ndarray
 _grad_enabled = _tensor._grad_enabled
 
 

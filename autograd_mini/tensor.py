@@ -47,14 +47,13 @@ def is_grad_enabled():
 class Node:
     """One recorded op: its name, its inputs (Tensors or constants) and one VJP per input."""
 
-    __slots__ = ("name", "inputs", "vjps", "stamp", "dirty", "retained", "g")
+    __slots__ = ("name", "inputs", "vjps", "stamp", "retained", "g")
 
     def __init__(self, name, inputs, vjps):
         self.name = name
         self.inputs = inputs
         self.vjps = vjps  # None once backward has released the saved arrays
-        self.stamp = _clock
-        self.dirty = False  # set when the op's own output gets a new `.data`
+        self.stamp = _clock  # -1 once the op's own output got a new `.data`: every input is stale
         self.retained = None  # weakref to the output tensor, for retain_grad()
         self.g = None  # the output's gradient, summed over consumers during a backward sweep
 
@@ -100,7 +99,7 @@ class Tensor:
         _clock += 1
         self._version = _clock
         if self.grad_fn is not None:
-            self.grad_fn.dirty = True
+            self.grad_fn.stamp = -1
         self._data = value
 
     shape = property(lambda self: self._data.shape)
@@ -229,8 +228,6 @@ def _backward(root, seed, retain_graph):
                 f"backward: trying to backward through the graph a second time (op "
                 f"'{node.name}'): its saved arrays were freed by the first backward; pass "
                 f"retain_graph=True to the first backward call if you need to call it twice")
-        if node.dirty:
-            _stale(node)
         if node.retained is not None:
             t = node.retained()
             if t is not None:
@@ -249,7 +246,7 @@ def _backward(root, seed, retain_graph):
                 gt = np.asarray(gt)
             if gt.shape != data.shape:
                 gt = _unbroadcast(gt, data.shape)
-            if gt.dtype != data.dtype:
+            if gt.dtype is not data.dtype and gt.dtype != data.dtype:
                 gt = gt.astype(data.dtype)
             fn = t.grad_fn
             if fn is None:
