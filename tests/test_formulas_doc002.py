@@ -110,7 +110,8 @@ def test_M2_nn_scalar_net(act):
     import nn
     x, y, w, b, a = data(4)
     hidden, out = nn.Linear(1, len(w)), nn.Linear(len(w), 1, bias=False)
-    hidden.weight.data, hidden.bias.data, out.weight.data = w[:, None].copy(), b.copy(), a[None, :].copy()
+    hidden.weight.data, hidden.bias.data = w[:, None].copy(), b.copy()
+    out.weight.data = a[None, :].copy()
     pred = out(SIGMA[act][2](hidden(Tensor(x[:, None]))))
     (0.5 * nn.MSELoss()(pred, y[:, None])).backward()
     h, s, ds, n = h_of(x, w, b, a, act), SIGMA[act][0], SIGMA[act][1], len(x)
@@ -133,7 +134,8 @@ def test_M2_nn_matrix_form():
     rng = np.random.default_rng(5)
     d, m, d_o, n = 3, 4, 2, 6
     X, Ystar = rng.standard_normal((d, n)), rng.standard_normal((d_o, n))
-    W1, b1, W2 = rng.standard_normal((m, d)), rng.standard_normal((m, 1)), rng.standard_normal((d_o, m))
+    W1, b1 = rng.standard_normal((m, d)), rng.standard_normal((m, 1))
+    W2 = rng.standard_normal((d_o, m))
     l1, l2 = nn.Linear(d, m), nn.Linear(m, d_o, bias=False)
     l1.weight.data, l1.bias.data, l2.weight.data = W1.copy(), b1.ravel().copy(), W2.copy()
     out = l2(l1(Tensor(X.T)).tanh())

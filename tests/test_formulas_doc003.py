@@ -75,7 +75,8 @@ def autodiff(W, b, A0, Y, lam=LAM, per_sample=False):
     scale = 0.5 if per_sample else 1 / (2 * A0.shape[1])
     L = scale * ((a - Y) ** 2).sum() + lam / 2 * sum((w * w).sum() for w in Wt)
     L.backward()
-    return [None] + [w.grad for w in Wt], [None] + [v.grad for v in bt], [None] + [z.grad for z in Zt[1:]]
+    return ([None] + [w.grad for w in Wt], [None] + [v.grad for v in bt],
+            [None] + [z.grad for z in Zt[1:]])
 
 
 def one_sample(seed=2):
@@ -90,7 +91,8 @@ def test_F3_1_linear_regression_gradient():
     """J = 1/(2m) ||X theta - y||^2, X m x n (samples as rows): grad = 1/m X^T (X theta - y)."""
     rng = np.random.default_rng(0)
     m, n = 8, 3
-    X, y, theta = rng.standard_normal((m, n)), rng.standard_normal((m, 1)), rng.standard_normal((n, 1))
+    X, y = rng.standard_normal((m, n)), rng.standard_normal((m, 1))
+    theta = rng.standard_normal((n, 1))
     t = Tensor(theta, requires_grad=True)
     (((Tensor(X) @ t - y) ** 2).sum() / (2 * m)).backward()
     close(t.grad, X.T @ (X @ theta - y) / m)
@@ -149,7 +151,8 @@ def test_F3_4_weight_gradient():
     for l in range(1, len(W) + 1):
         d, a = dZ[l], A[l - 1]
         close(dW[l], d @ a.T)
-        entry = np.array([[d[i, 0] * a[j, 0] for j in range(SIZES[l - 1])] for i in range(SIZES[l])])
+        entry = np.array([[d[i, 0] * a[j, 0] for j in range(SIZES[l - 1])]
+                          for i in range(SIZES[l])])
         close(dW[l], entry)
 
 
@@ -539,7 +542,8 @@ def test_M3_nn_F3_1_linear_regression():
     import nn
     rng = np.random.default_rng(9)
     m, n = 8, 3
-    X, y, theta = rng.standard_normal((m, n)), rng.standard_normal((m, 1)), rng.standard_normal((n, 1))
+    X, y = rng.standard_normal((m, n)), rng.standard_normal((m, 1))
+    theta = rng.standard_normal((n, 1))
     lin = nn.Linear(n, 1, bias=False)
     lin.weight.data = theta.T.copy()
     (0.5 * nn.MSELoss()(lin(Tensor(X)), y)).backward()
