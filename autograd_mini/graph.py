@@ -103,12 +103,12 @@ def _params(op_name):
     return tuple((p.name, p.default is not p.empty or p.name in _OPTION_PARAMS) for p in sig)
 
 
-def _fmt(a):
-    """Values of a small array, nested like numpy's repr, 4 significant digits."""
+def _fmt(a, digits=4):
+    """Values of a small array, nested like numpy's repr, `digits` significant digits."""
     a = np.asarray(a)
     if a.ndim == 0:
-        return f"{a.item() + 0:.4g}" if a.dtype.kind in "fc" else str(a.item())  # -0 -> 0
-    return "[" + ", ".join(_fmt(row) for row in a) + "]"  # depth a.ndim: no deep recursion
+        return f"{a.item() + 0:.{digits}g}" if a.dtype.kind in "fc" else str(a.item())  # -0: 0
+    return "[" + ", ".join(_fmt(row, digits) for row in a) + "]"  # depth a.ndim: no recursion
 
 
 def _summary(a):
@@ -244,8 +244,8 @@ def _label(item, show_values, show_grads, show_vjp):
     t = item.tensor
     if item.kind == "const":
         a = np.asarray(t)
-        if a.size <= SMALL:
-            return _html([(_fmt(a), None)])
+        if a.size <= SMALL:  # typed by the user: more digits, so 1.0001 does not read as 1
+            return _html([(_fmt(a, 8), None)])
         return _html([("constant", "b"), (_shape_text(a), None), (_summary(a), None)])
     if item.kind in ("op", "output"):
         op = f"{item.obj.name} {item.options}".strip()

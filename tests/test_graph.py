@@ -2,6 +2,9 @@
 rendering with `dot`, large graphs, and the error when `dot` is missing."""
 import re
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import graphviz
 import numpy as np
@@ -103,6 +106,11 @@ def test_small_values_and_constants_are_inline():
     assert count(g) == dict(output=1, op=1, param=0, leaf=1, data=0, const=1)
     assert "<td>2</td>" in nodes(g)["const0"]
     assert "reshape shape=(2, 1)" in nodes(g)["output0"]  # the shape is an option, not a node
+
+
+def test_constants_keep_their_digits():
+    g = draw_graph(Tensor([1.0, 2.0], requires_grad=True) * 1.0001)
+    assert "<td>1.0001</td>" in nodes(g)["const0"]
 
 
 def test_shared_input_is_one_node_with_one_edge_per_use():
@@ -281,3 +289,22 @@ def test_missing_dot_keeps_source_and_explains_install(monkeypatch, tmp_path):
         msg = str(err.value)
         assert "'dot'" in msg and "apt-get install graphviz" in msg
         assert "brew install graphviz" in msg and "conda install" in msg and "graph.source" in msg
+
+
+@needs_dot
+def test_jupyter_display_is_svg():
+    bundle = draw_graph(chain(2))._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
+
+
+@needs_dot
+def test_example_script_writes_svg_and_png(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "examples" / "draw_graphs.py"
+    run = subprocess.run([sys.executable, str(script), "--quick", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    for name in ("graph_doc000", "graph_mlp_step"):
+        for fmt in ("svg", "png"):
+            path = tmp_path / f"{name}.{fmt}"
+            assert str(path) in run.stdout and path.stat().st_size > 10_000
+    assert "(F0.3)" in run.stdout
