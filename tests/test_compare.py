@@ -109,3 +109,17 @@ def test_nan_fails(rng):
     manual["W"] = manual["W"] * np.nan
     report = compare_gradients(manual, params)
     assert not report.ok and np.isnan(report["W"].max_abs_err)
+
+
+def test_manual_vs_autodiff_example_passes_and_shows_the_errata():
+    import pathlib
+    import subprocess
+    import sys
+    script = pathlib.Path(__file__).parent.parent / "examples" / "manual_vs_autodiff.py"
+    out = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for label in ("F2.1", "F3.8/F3.9", "F3.10", "F3.11", "F4.10/F4.11"):
+        assert f"{label}" in out.stdout
+    assert out.stdout.count("as printed (erratum)") == 5
+    assert "FAIL" in out.stdout and "all closed forms and corrected formulas agree" in out.stdout
