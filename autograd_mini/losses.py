@@ -34,10 +34,10 @@ def cross_entropy(logits, target, reduction="mean"):
     z = logits - np.max(logits, axis=-1, keepdims=True)
     e = np.exp(z)
     se = e.sum(axis=-1, keepdims=True)
-    logp = z - np.log(se)
     if target.dtype.kind in "iu":
-        idx = target[..., None]
-        out, back = _reduce(-np.take_along_axis(logp, idx, axis=-1)[..., 0], reduction)
+        idx = target[..., None]  # -log_softmax at the label only: log(se) - z[label]
+        out, back = _reduce((np.log(se) - np.take_along_axis(z, idx, axis=-1))[..., 0],
+                            reduction)
 
         def dz(g):
             d = e / se
@@ -46,6 +46,7 @@ def cross_entropy(logits, target, reduction="mean"):
             return d
 
         return out, (dz, None)  # integer labels cannot require grad: no VJP is ever asked
+    logp = z - np.log(se)
     out, back = _reduce(-(target * logp).sum(axis=-1), reduction)
     return out, (lambda g: back(g)[..., None] * (e / se * target.sum(axis=-1, keepdims=True)
                                                  - target),
