@@ -154,6 +154,30 @@ def _is_operand(value):
         value, (bool, np.bool_))
 
 
+def _index_text(idx):
+    """An index as written between brackets: (slice(None), 0) -> ":, 0"."""
+    if isinstance(idx, tuple):
+        return ", ".join(_index_text(i) for i in idx)
+    if isinstance(idx, slice):
+        parts = ["" if v is None else str(v) for v in (idx.start, idx.stop, idx.step)]
+        return ":".join(parts[:2] if idx.step is None else parts)
+    if idx is Ellipsis:
+        return "..."
+    if isinstance(idx, (np.ndarray, list)):
+        a = np.asarray(idx)
+        return _fmt(a) if a.size <= SMALL else f"<{a.dtype} array {a.shape}>"
+    return str(idx)
+
+
+def _option_text(pname, value):
+    """An op argument that is not data (an index, a shape, an axis), shown in the op's title."""
+    if pname == "idx":
+        text = f"[{_index_text(value)}]"
+    else:
+        text = f"{pname}={_index_text(value) if isinstance(value, (np.ndarray, list)) else value}"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _walk(root):
     """Breadth-first from the output: every item, keyed by id (constants per use), in BFS order."""
     items, order = {}, []
@@ -179,16 +203,15 @@ def _walk(root):
         item = items[queue.popleft()]
         node = item.obj
         params = _params(node.name)
-        options = []
-        n_drawn = sum(isinstance(v, Tensor) or _is_operand(v) for v in node.inputs)
+        drawn, options = [], []
         for i, value in enumerate(node.inputs):
             pname, is_option = params[i] if i < len(params) else (f"arg{i}", False)
-            if not isinstance(value, Tensor) and (is_option or not _is_operand(value)):
-                if value is not None:
-                    options.append(f"{pname}={value!r}" if not isinstance(value, tuple)
-                                   else f"{pname}={tuple(value)}")
-                continue
-            label = pname if n_drawn > 1 and node.name not in _COMMUTATIVE else None
+            if isinstance(value, Tensor) or not is_option and _is_operand(value):
+                drawn.append((i, pname, value))
+            elif value is not None:
+                options.append(_option_text(pname, value))
+        for i, pname, value in drawn:
+            label = pname if len(drawn) > 1 and node.name not in _COMMUTATIVE else None
             if isinstance(value, Tensor):
                 key = visit(value)
             else:  # a raw number or array operand, e.g. the 2 in 2 * x: one node per use

@@ -108,6 +108,17 @@ def test_small_values_and_constants_are_inline():
     assert "reshape shape=(2, 1)" in nodes(g)["output0"]  # the shape is an option, not a node
 
 
+def test_indices_are_written_as_in_python():
+    x = Tensor(np.arange(24.0).reshape(4, 6), requires_grad=True)
+    y = x[:, 1:5:2][np.array([0, 2, 2])][..., 0] + x[np.arange(10) % 4][0, :3]
+    titles = re.findall(r"<b>(.*?)</b>", draw_graph(y).source)
+    for index in ("[:, 1:5:2]", "[[0, 2, 2]]", "[..., 0]", "[&lt;int64 array (10,)&gt;]",
+                  "[0, :3]"):
+        assert f"getitem {index}" in titles
+    assert count(draw_graph(y))["const"] == 0  # an index is not a data input
+    assert not re.search(r"-> op\d+ \[label", draw_graph(y).source)  # one data input each
+
+
 def test_constants_keep_their_digits():
     g = draw_graph(Tensor([1.0, 2.0], requires_grad=True) * 1.0001)
     assert "<td>1.0001</td>" in nodes(g)["const0"]
