@@ -3,8 +3,8 @@
     python -m benchmarks.run [--quick] [--dtype float32|float64|both] [--steps N] [--json PATH]
 
 Each workload is timed side by side in one process: the sides alternate in blocks of steps, so
-machine noise hits all of them alike; the figure is the median step time after warm-up and the
-ratio engine / numpy. Before timing, one step from identical weights is checked in float64: the
+machine noise hits all of them alike; the figures are the median step time after warm-up and the
+ratio engine / numpy (the median over rounds of the ratio of adjacent blocks' medians). Before timing, one step from identical weights is checked in float64: the
 engine's gradients and updated weights must equal the hand-written ones (relative 1e-10).
 `--quick` runs the checks plus a few timed steps (a smoke test; its ratios mean nothing).
 """
@@ -82,7 +82,7 @@ def mlp_sides(name, dtype, with_torch):
 
 
 def chain_sides(with_torch):
-    sides = {"engine": engine.chain, "numpy": baseline.chain}
+    sides = {"numpy": baseline.chain, "engine": engine.chain}
     if with_torch:
         sides["torch"] = reference_torch.chain
     return sides
@@ -131,15 +131,18 @@ def check_chain(shape, with_torch):
 
 # -- timing ------------------------------------------------------------------------------------
 
-def interleaved(fns, steps, warmup, block=10):
-    """Median seconds per call of each function, calls alternating in blocks of `block`.
+def interleaved(fns, steps, warmup, block=5):
+    """Time the functions in alternating blocks of `block` calls each.
 
-    The order of the sides rotates every round, so no side always runs right after another.
+    Returns ({side: median seconds per call}, {side: median over rounds of the side's block
+    median divided by the first side's}). The per-round ratio pairs blocks run moments apart,
+    so load that drifts during the run cancels; the order of the sides rotates every round.
     """
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     times = {k: [] for k in fns}
+    ratios = {k: [] for k in fns}
     names = list(fns)
     clock = time.perf_counter
     for r in range(-(-steps // block)):
@@ -149,7 +152,11 @@ def interleaved(fns, steps, warmup, block=10):
                 t0 = clock()
                 fn()
                 ts.append(clock() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
+        ref = statistics.median(times[names[0]][-block:])
+        for k in names:
+            ratios[k].append(statistics.median(times[k][-block:]) / ref)
+    return ({k: statistics.median(v) for k, v in times.items()},
+            {k: statistics.median(v) for k, v in ratios.items()})
 
 
 def peak_bytes(fn):
@@ -168,7 +175,7 @@ def peak_bytes(fn):
 def bench_mlp(name, dtype, steps, warmup, with_torch):
     models, batches = mlp_sides(name, dtype, with_torch)
     fns = {}
-    for side, m in models.items():
+    for side, m in sorted(models.items(), key=lambda kv: kv[0] != "numpy"):
         it = itertools.cycle(batches)
         fns[side] = lambda m=m, it=it: m.step(*next(it))
     return interleaved(fns, steps, warmup)
@@ -177,7 +184,7 @@ def bench_mlp(name, dtype, steps, warmup, with_torch):
 def bench_chain(shape, dtype, steps, warmup, with_torch):
     x = np.random.default_rng(2).uniform(-1, 1, shape).astype(dtype)
     fns = {k: (lambda f=f: f(x, CHAIN_OPS)) for k, f in chain_sides(with_torch).items()}
-    return interleaved(fns, steps, warmup, block=5)
+    return interleaved(fns, steps, warmup)
 
 
 def bench_deep(n, dtype, reps, with_torch):
@@ -186,7 +193,7 @@ def bench_deep(n, dtype, reps, with_torch):
     fns = {k: (lambda f=f: f(x, n)) for k, f in chain_sides(with_torch).items()}
     t = interleaved(fns, reps, warmup=1, block=1)
     mem = {k: peak_bytes(f) for k, f in fns.items() if k != "torch"}  # torch's C++ heap is untraced
-    return t, mem
+    return t + (mem,)
 
 
 def mlp_memory(name, dtype):
@@ -264,22 +271,24 @@ def run(quick=False, dtypes=("float32", "float64"), steps=None, with_torch=None,
             _record(res, f"op_overhead{shape}", dt, t, log, per_op=CHAIN_OPS)
         for n in DEEP[:1] if quick else DEEP:
             reps = 2 if quick else max(3, min(50, 10**5 // n * 2))
-            t, mem = bench_deep(n, dtype, reps, with_torch)
+            *t, mem = bench_deep(n, dtype, reps, with_torch)
             _record(res, f"deep_chain 10^{len(str(n)) - 1}", dt, t, log, per_op=n, mem=mem)
         m = mlp_memory("mlp_wide", dtype)
         res["memory"][f"mlp_wide {dt}"] = {**m, "ratio": m["engine"] / m["numpy"]}
     return res
 
 
-def _record(res, name, dtype, t, log, per_op=None, mem=None):
-    row = {"workload": name, "dtype": dtype, "seconds": t, "ratio": t["engine"] / t["numpy"]}
+def _record(res, name, dtype, timing, log, per_op=None, mem=None):
+    t, ratio = timing
+    row = {"workload": name, "dtype": dtype, "seconds": t, "ratio": ratio["engine"]}
     if "torch" in t:
-        row["torch_ratio"] = t["torch"] / t["numpy"]
+        row["torch_ratio"] = ratio["torch"]
     if per_op:
         row["us_per_op"] = {k: v / per_op * 1e6 for k, v in t.items()}
     if mem:
         row["peak_bytes"] = mem
     res["timings"].append(row)
+    log(f"{name:20s} {dtype}  engine/numpy {row['ratio']:.2f}")
 
 
 def table(res):
@@ -319,9 +328,15 @@ def main(argv=None):
     p.add_argument("--dtype", choices=("float32", "float64", "both"), default="both")
     p.add_argument("--steps", type=int, help="timed steps per side (default 200, quick 5)")
     p.add_argument("--json", default="benchmark_results.json", help="where to write results")
+    p.add_argument("--threads", type=int, help="limit BLAS (and torch) threads, threadpoolctl")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     a = p.parse_args(argv)
     dtypes = ("float32", "float64") if a.dtype == "both" else (a.dtype,)
+    if a.threads:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(a.threads)  # kept for the whole run
+        if reference_torch.torch is not None:
+            reference_torch.torch.set_num_threads(a.threads)
     res = run(a.quick, dtypes, a.steps, False if a.no_torch else None)
     env = res["environment"]
     blas = env["blas"] if isinstance(env["blas"], list) else []
