@@ -79,7 +79,7 @@ def plot_curves(history, path):
 def main():
     args = parse_args(__doc__.splitlines()[0],
                       epochs=dict(type=int, default=None, help="training epochs"))
-    epochs = args.epochs or (5 if args.quick else 30)
+    epochs = args.epochs or (3 if args.quick else 30)
     X_tr, X_te, y_tr, y_te = load(args.seed)
     print(f"load_digits: {len(X_tr)} training and {len(X_te)} test images, {epochs} epochs")
     model = nn.MLP([64, 128, 10], activation="relu")

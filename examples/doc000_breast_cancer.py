@@ -25,7 +25,7 @@ def main():
     args = parse_args(__doc__.splitlines()[0],
                       steps=dict(type=int, default=None, help="gradient descent steps"),
                       lr=dict(type=float, default=0.5, help="step size alpha"))
-    steps = args.steps or (300 if args.quick else 3000)
+    steps = args.steps or (200 if args.quick else 3000)
 
     data = load_breast_cancer()
     cols = [list(data.feature_names).index(f) for f in FEATURES]

@@ -33,7 +33,7 @@ def main():
     args = parse_args(__doc__.splitlines()[0],
                       steps=dict(type=int, default=None, help="Adam steps per network"),
                       width=dict(type=int, default=100, help="hidden units m"))
-    steps = args.steps or (400 if args.quick else 4000)
+    steps = args.steps or (250 if args.quick else 4000)
     rng = np.random.default_rng(args.seed)
     x_tr = np.sort(rng.uniform(-1, 1, 60))[:, None]
     x_te = rng.uniform(-1, 1, 200)[:, None]          # new sample points for the test error

@@ -70,7 +70,7 @@ def cross_validate(make, X, y, steps, seed):
 def main():
     args = parse_args(__doc__.splitlines()[0],
                       steps=dict(type=int, default=None, help="Adam steps per fold"))
-    steps = args.steps or (60 if args.quick else 300)
+    steps = args.steps or (40 if args.quick else 300)
     datasets = {"iris": load_iris(return_X_y=True),
                 "breast cancer": load_breast_cancer(return_X_y=True)}
     print(f"5-fold cross-validation, {steps} full-batch Adam steps (lr 0.05) per fold; "

@@ -44,8 +44,9 @@ def describe(model):
 def main():
     args = parse_args(__doc__.splitlines()[0],
                       steps=dict(type=int, default=None, help="Adam steps per start"),
-                      starts=dict(type=int, default=5, help="random starts"))
-    steps = args.steps or (500 if args.quick else 2000)
+                      starts=dict(type=int, default=None, help="random starts (default 5)"))
+    steps = args.steps or (300 if args.quick else 2000)
+    starts = args.starts or (3 if args.quick else 5)
     rng = np.random.default_rng(args.seed)
     x = rng.uniform(-3, 3, (200, 1))
     y = np.abs(x) + rng.normal(0, 0.2, x.shape)
@@ -63,7 +64,7 @@ def main():
     print(f"  {describe(hand)}")
 
     best, best_rss = None, np.inf
-    for start in range(args.starts):
+    for start in range(starts):
         model = net()
         opt = nn.optim.Adam(model.parameters(), lr=0.05)
         for _ in range(steps):

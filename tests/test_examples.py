@@ -1,0 +1,143 @@
+"""Run every example in examples/ with --quick in a subprocess and check what it reports.
+
+The scripts start together (a few at a time) on first use, since most of their time is spent
+importing scikit-learn and matplotlib; each test then waits for its own script.
+"""
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+for _module in ("sklearn", "matplotlib", "tqdm"):
+    pytest.importorskip(_module, reason="the examples need the 'examples' extra")
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ["doc000_breast_cancer", "doc001_softmax", "doc002_1d_fit", "doc002_exercise_cv",
+            "doc003_xor", "doc004_abs", "digits", "quickstart", "manual_vs_autodiff",
+            "draw_graphs"]
+WRITES_NOTHING = {"manual_vs_autodiff"}  # takes no --out
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _run(name, out):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
+        MPLBACKEND="Agg", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    cmd = [sys.executable, str(ROOT / "examples" / f"{name}.py"), "--quick"]
+    if name not in WRITES_NOTHING:
+        cmd += ["--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=out, timeout=300)
+    return proc, out
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    pool = ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)))
+    futures = {name: pool.submit(_run, name, tmp_path_factory.mktemp(name))
+               for name in EXAMPLES}
+    yield futures
+    pool.shutdown(wait=True)
+
+
+def result(runs, name):
+    """(stdout, output folder) of a finished example; fails with its stderr if it crashed."""
+    proc, out = runs[name].result()
+    assert proc.returncode == 0, f"{name}.py --quick failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout, out
+
+
+def number(pattern, text):
+    m = re.search(pattern, text)
+    assert m, f"pattern {pattern!r} not found in:\n{text}"
+    return float(m.group(1))
+
+
+def assert_png(path):
+    assert path.is_file(), f"{path} was not written"
+    assert path.read_bytes()[:8] == PNG_MAGIC and path.stat().st_size > 10_000
+
+
+def test_doc000_breast_cancer_beats_majority_class(runs):
+    out, _ = result(runs, "doc000_breast_cancer")
+    assert number(r"test accuracy: ([\d.]+)", out) >= 0.85       # majority class: 0.63
+    losses = [float(v) for v in re.findall(r"training log loss J = ([\d.]+)", out)]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_doc001_updates_match_the_closed_forms(runs):
+    out, _ = result(runs, "doc001_softmax")
+    for name in ("w_32", "v_43"):
+        g, c, diff, new, expected = (float(v) for v in re.search(
+            rf"^{name}\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$", out, re.M).groups())
+        assert g != 0 and abs(g - c) <= 1e-12 * max(1.0, abs(c))
+        assert abs(new - expected) <= 1e-9               # the SGD step is w - alpha * closed form
+    assert number(r"max gradient error: (\S+)", out) < 1e-12
+
+
+def test_doc002_1d_fit_errors_and_plot(runs):
+    out, folder = result(runs, "doc002_1d_fit")
+    for act in ("relu", "tanh"):
+        assert number(rf"{act}: train error L_S = (\S+)", out) < 0.05
+        assert number(rf"{act}: .*test error = (\S+)", out) < 0.05   # target variance ~0.5
+    assert_png(folder / "doc002_1d_fit.png")
+
+
+def test_doc002_exercise_cv_table(runs):
+    out, _ = result(runs, "doc002_exercise_cv")
+    for model in ("logistic regression", "softmax regression", "BP network"):
+        line = next(ln for ln in out.splitlines() if ln.startswith(model))
+        cells = re.findall(r"([\d.]+) \+- ([\d.]+)", line)
+        assert len(cells) == 2, line
+        (iris, iris_sd), (cancer, cancer_sd) = [(float(m), float(s)) for m, s in cells]
+        assert iris >= 0.75 and cancer >= 0.9 and 0 <= iris_sd < 0.2 and 0 <= cancer_sd < 0.2
+
+
+def test_doc003_xor_and_gradient_check(runs):
+    out, _ = result(runs, "doc003_xor")
+    assert "xor correct: 4/4" in out
+    assert number(r"gradient check max error: (\S+)", out) < 1e-8
+    assert len(re.findall(r"max \|autodiff - central diff\| = ", out)) == 4  # 2 layers x 2 points
+
+
+def test_doc004_hand_set_weights_give_abs_and_training_matches(runs):
+    out, folder = result(runs, "doc004_abs")
+    assert number(r"hand-set weights .*max \|f\(x\) - \|x\|\| on a grid = (\S+),", out) == 0.0
+    hand_rss = number(r"hand-set weights .*RSS = ([\d.]+)", out)
+    trained_rss = number(r"trained: RSS = ([\d.]+)", out)
+    assert trained_rss <= 1.05 * hand_rss       # as good a fit of the noisy data
+    assert number(r"trained: .*on the grid = ([\d.]+)", out) < 0.5
+    assert_png(folder / "doc004_abs.png")
+
+
+def test_digits_accuracy_and_curves(runs):
+    out, folder = result(runs, "digits")
+    assert number(r"test accuracy: ([\d.]+)", out) >= 0.85     # 3 epochs; 30 give >= 0.96
+    assert_png(folder / "digits_curves.png")
+
+
+def test_quickstart_table_training_and_files(runs):
+    out, folder = result(runs, "quickstart")
+    assert "all match" in out and "FAIL" not in out
+    assert len(re.findall(r"PASS", out)) == 4
+    assert number(r"test accuracy: ([\d.]+)", out) >= 0.8
+    written = re.findall(r"^   [^:\n]+: (\S+)$", out.split("\nwrote:\n")[1], re.M)
+    assert len(written) == 2
+    for path in written:
+        assert (folder / path).is_file(), path
+    graph = next(p for p in written if "graph" in p)
+    text = (folder / graph).read_text()
+    assert "0.weight" in text and "cross_entropy" in text
+
+
+def test_manual_vs_autodiff_runs(runs):
+    out, _ = result(runs, "manual_vs_autodiff")
+    assert "PASS" in out
+
+
+def test_draw_graphs_writes_svg(runs):
+    _, folder = result(runs, "draw_graphs")
+    assert list(folder.glob("*.svg"))
