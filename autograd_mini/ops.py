@@ -23,54 +23,58 @@ def _raise(name, args, err):
 def op(name, rule):
     """Register `fwd` in the table and return the function of Tensors that records it.
 
-    Unary and binary ops get their own recording function: every op is a hot path, and the
-    per-op cost of the tape is what small models pay for.
+    The recording function is picked by the forward's signature (one or two operands, with or
+    without options such as `axis`): every op is a hot path, and the per-op cost of the tape is
+    what small models pay for.
     """
     def register(fwd):
         OPS[name] = (fwd, rule)
-        arity = fwd.__code__.co_argcount - len(fwd.__defaults__ or ())
+        operands = fwd.__code__.co_argcount - len(fwd.__defaults__ or ())
 
-        def unary(x, *args, **kwargs):
+        def unary(x):
             if not isinstance(x, Tensor):
-                return binary_or_more(x, *args, **kwargs)
+                return general(x)
+            try:
+                out, vjp = fwd(x._data)
+            except ValueError as err:
+                _raise(name, (x,), err)
+            return _make(out, Node(name, (x,), (vjp,))
+                         if x.requires_grad and _grad_enabled.get() else None)
+
+        def unary_with_options(x, *args, **kwargs):
+            if not isinstance(x, Tensor):
+                return general(x, *args, **kwargs)
             try:
                 out, vjp = fwd(x._data, *args, **kwargs)
             except ValueError as err:
                 _raise(name, (x,), err)
-            t = _new(Tensor)
-            t._data = out if type(out) is ndarray else np.asarray(out)
-            t.grad, t._version, t.name = None, 0, None
-            if x.requires_grad and _grad_enabled.get():
-                t.requires_grad, t.grad_fn = True, Node(name, (x,), (vjp,))
-            else:
-                t.requires_grad, t.grad_fn = False, None
-            return t
+            return _make(out, Node(name, (x,), (vjp,))
+                         if x.requires_grad and _grad_enabled.get() else None)
 
-        def binary(a, b, *args, **kwargs):
+        def binary(a, b):
             ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
             try:
-                out, vjps = fwd(a._data if ta else a, b._data if tb else b, *args, **kwargs)
+                out, vjps = fwd(a._data if ta else a, b._data if tb else b)
             except ValueError as err:
                 _raise(name, (a, b), err)
-            t = _new(Tensor)
-            t._data = out if type(out) is ndarray else np.asarray(out)
-            t.grad, t._version, t.name = None, 0, None
             if ((ta and a.requires_grad) or (tb and b.requires_grad)) and _grad_enabled.get():
-                t.requires_grad = True
-                t.grad_fn = Node(name, (a, b), vjps if type(vjps) is tuple else (vjps,))
-            else:
-                t.requires_grad, t.grad_fn = False, None
-            return t
+                return _make(out, Node(name, (a, b), vjps if type(vjps) is tuple else (vjps,)))
+            return _make(out, None)
 
-        def binary_or_more(*args, **kwargs):
+        def general(*args, **kwargs):
             try:
                 out, vjps = fwd(*[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
             except ValueError as err:
                 _raise(name, args, err)
-            return _result(out, name, args, vjps if type(vjps) is tuple else (vjps,),
-                           any(isinstance(a, Tensor) and a.requires_grad for a in args))
+            if any(isinstance(a, Tensor) and a.requires_grad for a in args) and \
+                    _grad_enabled.get():
+                return _make(out, Node(name, args, vjps if type(vjps) is tuple else (vjps,)))
+            return _make(out, None)
 
-        apply = unary if arity == 1 else binary if arity == 2 else binary_or_more
+        if operands == 1:
+            apply = unary if fwd.__code__.co_argcount == 1 else unary_with_options
+        else:
+            apply = binary if fwd.__code__.co_argcount == 2 else general
         apply.__name__ = apply.__qualname__ = name
         apply.__doc__ = fwd.__doc__
         return apply
@@ -78,15 +82,12 @@ def op(name, rule):
     return register
 
 
-def _result(out, name, inputs, vjps, requires_grad):
-    """Wrap an op's output in a Tensor; record its Node when some input requires grad."""
+def _make(out, node):
+    """The op's output as a Tensor; `node` is its grad_fn, or None when nothing needs grad."""
     t = _new(Tensor)
-    t._data = out if type(out) is np.ndarray else np.asarray(out)
+    t._data = out if type(out) is ndarray else np.asarray(out)
     t.grad, t._version, t.name = None, 0, None
-    if requires_grad and _grad_enabled.get():
-        t.requires_grad, t.grad_fn = True, Node(name, inputs, vjps)
-    else:
-        t.requires_grad, t.grad_fn = False, None
+    t.requires_grad, t.grad_fn = node is not None, node
     return t
 
 
