@@ -61,19 +61,29 @@ def main():
         print(f"{activation}: train error L_S = {train_err:.2e}   test error = {test_err:.2e}")
 
     plt = matplotlib_pyplot()
-    fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 2]})
+    fig = plt.figure(figsize=(11, 5.6))
+    gs = fig.add_gridspec(2, 2, width_ratios=[3, 2], height_ratios=[2.2, 1])
+    ax, ax_err = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[1, 0])
+    ax_loss = fig.add_subplot(gs[:, 1])
+    styles = {"relu": dict(color="tab:red", lw=1.6),
+              "tanh": dict(color="tab:blue", lw=1.6, ls="--")}
     ax.plot(grid, target(grid), color="0.6", lw=4, label="target")
-    ax.plot(grid, fits["relu"], color="tab:red", lw=1.6, label="fit, ReLU")
-    ax.plot(grid, fits["tanh"], color="tab:blue", lw=1.6, ls="--", label="fit, tanh")
+    for activation, style in styles.items():
+        ax.plot(grid, fits[activation], label=f"fit, {activation}", **style)
+        ax_err.plot(grid, fits[activation] - target(grid)[:, 0], label=activation, **style)
     ax.scatter(x_tr, y_tr, s=14, color="black", zorder=3, label="training points")
-    ax.set(xlabel="x", ylabel="f(x)", title=r"$f(x)=\sum_j a_j\,\sigma(w_j x+b_j)$, "
-           f"m = {args.width}")
+    ax.set(ylabel="f(x)", title=r"$f(x)=\sum_j a_j\,\sigma(w_j x+b_j)$, " f"m = {args.width}")
+    ax.tick_params(labelbottom=False)
     ax.legend(loc="upper left", fontsize=9)
-    for activation, color in (("relu", "tab:red"), ("tanh", "tab:blue")):
-        ax_loss.semilogy(curves[activation], color=color, label=activation)
+    ax_err.axhline(0, color="0.6", lw=1)
+    ax_err.set(xlabel="x", ylabel="fit - target")
+    ax_err.sharex(ax)
+    for activation, style in styles.items():
+        ax_loss.semilogy(curves[activation], color=style["color"], label=activation)
     ax_loss.set(xlabel="Adam step", ylabel=r"training loss $L_S$", title="training loss")
-    ax_loss.grid(alpha=0.3)
     ax_loss.legend()
+    for a in (ax, ax_err, ax_loss):
+        a.grid(alpha=0.3)
     fig.tight_layout()
     path = args.out / "doc002_1d_fit.png"
     fig.savefig(path, dpi=110)
