@@ -103,6 +103,7 @@ def check_mlp(name, with_torch):
     models, batches = mlp_sides(name, np.float64, with_torch)
     x, y = batches[0]
     ref = models.pop("numpy")
+    ref.keep_grads = True
     ref_loss = ref.step(x, y)
     out = {}
     for side, m in models.items():
@@ -197,13 +198,29 @@ def bench_deep(n, dtype, reps, with_torch):
 
 
 def mlp_memory(name, dtype):
-    """Peak memory of one step of each side after a warm-up step."""
-    models, batches = mlp_sides(name, dtype, False)
-    out = {}
-    for side, m in models.items():
-        m.step(*batches[0])
-        out[side] = peak_bytes(lambda: m.step(*batches[0]))
-    return out
+    """Peak memory of a training step, above the weights and the data, in a training loop.
+
+    Traced from before the models exist, so what a side keeps between steps counts: the
+    engine's `.grad` arrays (until zero_grad) and the graph behind the previous step's loss,
+    held by the loop's `loss` variable until the new step returns, as in
+    `for ...: loss = step()`.
+    """
+    gc.collect()
+    tracemalloc.start()
+    try:
+        models, batches = mlp_sides(name, dtype, False)
+        out = {}
+        for side, m in models.items():
+            gc.collect()
+            base = tracemalloc.get_traced_memory()[0]
+            loss = m.step(*batches[0])  # warm-up step
+            tracemalloc.reset_peak()
+            loss = m.step(*batches[0])
+            out[side] = tracemalloc.get_traced_memory()[1] - base
+            del loss
+        return out
+    finally:
+        tracemalloc.stop()
 
 
 # -- environment -------------------------------------------------------------------------------
@@ -312,7 +329,7 @@ def table(res):
     for k, m in res["memory"].items():
         row = [f"peak memory {k.split()[0]}", k.split()[1], f"{m['engine'] / 2**20:.2f} MiB",
                f"{m['numpy'] / 2**20:.2f} MiB", f"{m['ratio']:.2f}"]
-        rows.append(row + (["-", "-"] if torch else []) + ["one step, tracemalloc"])
+        rows.append(row + (["-", "-"] if torch else []) + ["one step in a loop, tracemalloc"])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
