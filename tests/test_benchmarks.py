@@ -35,7 +35,7 @@ def test_hand_written_chain_gradient_against_finite_differences():
 def test_hand_written_mlp_gradient_against_finite_differences():
     w = run.init_weights([3, 4, 2], seed=0)
     x, y = np.random.default_rng(0).standard_normal((5, 3)), np.array([0, 1, 1, 0, 1])
-    ref = baseline.NumpyMLP(w, "tanh", "ce", lr=0.0)
+    ref = baseline.NumpyMLP(w, "tanh", "ce", lr=0.0, keep_grads=True)
     ref.step(x, y)
     W = w[0][0]
     eps, (i, j) = 1e-6, (2, 1)
