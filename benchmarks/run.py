@@ -229,6 +229,17 @@ def environment():
     env = {"python": sys.version.split()[0], "numpy": np.__version__,
            "platform": platform.platform(), "cpu": platform.processor() or platform.machine(),
            "cpu_count": os.cpu_count(), "torch": None, "blas": []}
+    try:  # which engine was measured
+        import subprocess
+        git = ["git", "-C", os.path.dirname(os.path.abspath(__file__))]
+        env["commit"] = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True,
+                                       text=True, timeout=10).stdout.strip() or None
+        env["dirty"] = bool(subprocess.run(git + ["status", "--porcelain", "autograd_mini", "nn"],
+                                           capture_output=True, text=True, timeout=10).stdout)
+    except (OSError, subprocess.SubprocessError):
+        env["commit"] = None
+    if hasattr(os, "getloadavg"):
+        env["load_average_at_start"] = os.getloadavg()
     if hasattr(os, "sched_getaffinity"):
         env["cpus_usable"] = len(os.sched_getaffinity(0))
     try:
@@ -292,6 +303,8 @@ def run(quick=False, dtypes=("float32", "float64"), steps=None, with_torch=None,
             _record(res, f"deep_chain 10^{len(str(n)) - 1}", dt, t, log, per_op=n, mem=mem)
         m = mlp_memory("mlp_wide", dtype)
         res["memory"][f"mlp_wide {dt}"] = {**m, "ratio": m["engine"] / m["numpy"]}
+    if hasattr(os, "getloadavg"):
+        res["environment"]["load_average_at_end"] = os.getloadavg()
     return res
 
 
@@ -362,7 +375,10 @@ def main(argv=None):
           + ", ".join(f"{b['internal_api']} {b['version']} {b['num_threads']} threads"
                       for b in blas)
           + (f"; torch {env['torch']}" if env["torch"] else "")
-          + f"; median of {res['steps']} steps")
+          + f"; median of {res['steps']} steps; engine at {env.get('commit')}"
+          + (" (modified)" if env.get("dirty") else "")
+          + (f"; load average {env['load_average_at_start'][0]:.1f} at start, "
+             f"{env['load_average_at_end'][0]:.1f} at end" if "load_average_at_end" in env else ""))
     print(table(res))
     with open(a.json, "w") as f:
         json.dump(res, f, indent=1)
