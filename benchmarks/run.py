@@ -1,6 +1,7 @@
 """Run the benchmark: every workload, engine against hand-written numpy (and PyTorch if present).
 
     python -m benchmarks.run [--quick] [--dtype float32|float64|both] [--steps N] [--json PATH]
+                             [--threads N] [--no-torch]
 
 Each workload is timed side by side in one process: the sides alternate in blocks of steps, so
 machine noise hits all of them alike; the figures are the median step time after warm-up and the
@@ -357,7 +358,8 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="checks and a few steps only")
     p.add_argument("--dtype", choices=("float32", "float64", "both"), default="both")
     p.add_argument("--steps", type=int, help="timed steps per side (default 200, quick 5)")
-    p.add_argument("--json", default="benchmark_results.json", help="where to write results")
+    p.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "results.json"),
+                   help="where to write the results (default: benchmarks/results.json)")
     p.add_argument("--threads", type=int, help="limit BLAS (and torch) threads, threadpoolctl")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     a = p.parse_args(argv)
