@@ -4,9 +4,10 @@
                              [--threads N] [--no-torch]
 
 Each workload is timed side by side in one process: the sides alternate in blocks of steps, so
-machine noise hits all of them alike; the figures are the median step time after warm-up and the
-ratio engine / numpy (the median over rounds of the ratio of adjacent blocks' medians). Before timing, one step from identical weights is checked in float64: the
-engine's gradients and updated weights must equal the hand-written ones (relative 1e-10).
+machine noise hits all of them alike. The figures are the median step time after warm-up and the
+ratio engine / numpy: the median over rounds of the ratio of adjacent blocks' medians. Before
+timing, one step from identical weights is checked in float64: the engine's gradients and
+updated weights must equal the hand-written ones (relative 1e-10).
 `--quick` runs the checks plus a few timed steps (a smoke test; its ratios mean nothing).
 """
 import argparse
