@@ -11,8 +11,9 @@ PyTorch. Nothing is shown before backward (never made-up zeros).
 
 Module grouping needs no bookkeeping in the engine: a parameter's `Tensor.name` (set by nn, the
 full dotted path, e.g. "0.weight") names its module ("0"). An op belongs to module M when an
-input is a parameter of M or a view of one (a transpose/reshape of it), as the transpose, matmul
-and add of `x @ weight.T + bias`; ops touching parameters of two modules belong to none.
+input is a parameter of M or a view of one (a transpose/reshape of it), as nn.Linear's `linear`
+op or the transpose, matmul and add of a hand-written `x @ weight.T + bias`; ops touching
+parameters of two modules belong to none.
 """
 import html
 import inspect

@@ -179,6 +179,22 @@ def matmul(a, b):
     return out, (da, db)
 
 
+@op("linear", "dx = g @ W, dW = g.T @ x, db = sum_rows(g)")
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias, the affine map of nn.Linear: x (..., in), weight (out, in), bias (out,).
+
+    One op instead of transpose, matmul and add: dW = g.T @ x comes out in weight's own layout
+    (no transposed copy) and db = sum of g's rows needs no general unbroadcast.
+    """
+    out = x @ weight.T
+    if bias is not None:
+        out = out + bias
+    rows = (lambda a: a.reshape(-1, a.shape[-1])) if x.ndim != 2 else (lambda a: a)
+    return out, (lambda g: g @ weight,
+                 lambda g: rows(g).T @ rows(x),
+                 lambda g: rows(g).sum(axis=0))
+
+
 # -- unary, elementwise ------------------------------------------------------------------------
 
 @op("neg", "dx = -g")

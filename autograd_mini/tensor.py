@@ -5,16 +5,19 @@ points to its input Tensors and to its VJP closures, and never back to its outpu
 reference counting therefore frees a graph as soon as the last tensor of it is dropped.
 """
 import contextvars
+import heapq
+import itertools
 import weakref
 
 import numpy as np
 
 _grad_enabled = contextvars.ContextVar("autograd_mini_grad_enabled", default=True)
 
-# A clock that ticks on every assignment to `.data`. Each tensor remembers the tick of its last
-# assignment and each node the tick at which it was recorded, so "was an input of this op
-# reassigned after the op saved it?" is one integer comparison at backward time.
-_clock = 0
+# One counter numbers the recorded ops and the assignments to `.data`. Ops are numbered in the
+# order they run, which is a topological order of the graph: backward replays them by
+# decreasing number. A tensor remembers the number of its last assignment, so "was an input of
+# this op reassigned after the op saved it?" is one integer comparison at backward time.
+_counter = itertools.count(1)
 
 
 class no_grad:
@@ -47,13 +50,13 @@ def is_grad_enabled():
 class Node:
     """One recorded op: its name, its inputs (Tensors or constants) and one VJP per input."""
 
-    __slots__ = ("name", "inputs", "vjps", "stamp", "retained", "g")
+    __slots__ = ("name", "inputs", "vjps", "seq", "retained", "g")
 
     def __init__(self, name, inputs, vjps):
         self.name = name
         self.inputs = inputs
-        self.vjps = vjps  # None once backward has released the saved arrays
-        self.stamp = _clock  # -1 once the op's own output got a new `.data`: every input is stale
+        self.vjps = vjps  # None once backward released the saved arrays; STALE, see Tensor.data
+        self.seq = next(_counter)
         self.retained = None  # weakref to the output tensor, for retain_grad()
         self.g = None  # the output's gradient, summed over consumers during a backward sweep
 
@@ -94,12 +97,10 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        global _clock
         value = value._data if isinstance(value, Tensor) else np.asarray(value)
-        _clock += 1
-        self._version = _clock
+        self._version = next(_counter)
         if self.grad_fn is not None:
-            self.grad_fn.stamp = -1
+            self.grad_fn.vjps = STALE  # the op may have saved its output: its VJPs are void
         self._data = value
 
     shape = property(lambda self: self._data.shape)
@@ -195,68 +196,71 @@ def _unbroadcast(g, shape):
     return g
 
 
+STALE = "stale"
+
+
 def _stale(node):
-    raise RuntimeError(
+    return RuntimeError(
         f"backward: an array saved by op '{node.name}' was replaced by an assignment to .data "
         f"after the op was recorded, so its gradient would be wrong; run the forward pass again "
         f"after changing .data (e.g. after optimizer.step())")
 
 
-def _backward(root, seed, retain_graph):
-    # Count, for every node, how many edges lead into it from its consumers (HIPS autograd's
-    # child counting); a node is ready once all its consumers have passed their gradient down.
-    pending = {root: 0}
-    stack = [root]
-    while stack:
-        for t in stack.pop().inputs:
-            if isinstance(t, Tensor) and t.grad_fn is not None and t.requires_grad:
-                fn = t.grad_fn
-                if fn in pending:
-                    pending[fn] += 1
-                else:
-                    pending[fn] = 1
-                    stack.append(fn)
+def _dead(node):
+    if node.vjps is STALE:
+        return _stale(node)
+    return RuntimeError(
+        f"backward: trying to backward through the graph a second time (op '{node.name}'): "
+        f"its saved arrays were freed by the first backward; pass retain_graph=True to the "
+        f"first backward call if you need to call it twice")
 
+
+def _backward(root, seed, retain_graph):
+    # Ops run in increasing `seq`, so every consumer of a node has a larger seq than the node.
+    # Popping the largest seq first therefore reaches a node only after all the consumers that
+    # pass it a gradient (the order PyTorch's engine uses). A node enters the heap with its
+    # first gradient contribution; later ones are summed into node.g.
     root.g = seed
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        g, node.g = node.g, None
-        vjps = node.vjps
-        if vjps is None:
-            raise RuntimeError(
-                f"backward: trying to backward through the graph a second time (op "
-                f"'{node.name}'): its saved arrays were freed by the first backward; pass "
-                f"retain_graph=True to the first backward call if you need to call it twice")
-        if node.retained is not None:
-            t = node.retained()
-            if t is not None:
-                _accumulate_leaf(t, g, g)  # g may also flow on to other nodes: copy it
-        stamp = node.stamp
-        for t, vjp in zip(node.inputs, vjps):
-            if not isinstance(t, Tensor):
-                continue
-            if t._version > stamp:
-                _stale(node)
-            if not t.requires_grad:
-                continue  # frozen tensors: skip their VJP entirely
-            gt = vjp(g)
-            data = t._data
-            if type(gt) is not np.ndarray:
-                gt = np.asarray(gt)
-            if gt.shape != data.shape:
-                gt = _unbroadcast(gt, data.shape)
-            if gt.dtype is not data.dtype and gt.dtype != data.dtype:
-                gt = gt.astype(data.dtype)
-            fn = t.grad_fn
-            if fn is None:
-                _accumulate_leaf(t, gt, g)
-            else:
-                prev = fn.g
-                fn.g = gt if prev is None else prev + gt
-                n = pending[fn] - 1
-                pending[fn] = n
-                if not n:
-                    ready.append(fn)
-        if not retain_graph:
-            node.vjps = None
+    heap = [(-root.seq, root)]
+    pop, push = heapq.heappop, heapq.heappush
+    try:
+        while heap:
+            node = pop(heap)[1]
+            g, node.g = node.g, None
+            vjps = node.vjps
+            if type(vjps) is not tuple:
+                raise _dead(node)
+            if node.retained is not None:
+                t = node.retained()
+                if t is not None:
+                    _accumulate_leaf(t, g, g)  # g may also flow on to other nodes: copy it
+            seq = node.seq
+            for t, vjp in zip(node.inputs, vjps):
+                if not isinstance(t, Tensor):
+                    continue
+                if t._version > seq:
+                    raise _stale(node)
+                if not t.requires_grad:
+                    continue  # frozen tensors: skip their VJP entirely
+                gt = vjp(g)
+                data = t._data
+                if type(gt) is not np.ndarray:
+                    gt = np.asarray(gt)
+                if gt.shape != data.shape:
+                    gt = _unbroadcast(gt, data.shape)
+                if gt.dtype is not data.dtype and gt.dtype != data.dtype:
+                    gt = gt.astype(data.dtype)
+                fn = t.grad_fn
+                if fn is None:
+                    _accumulate_leaf(t, gt, g)
+                elif fn.g is None:
+                    fn.g = gt
+                    push(heap, (-fn.seq, fn))
+                else:
+                    fn.g = fn.g + gt
+            if not retain_graph:
+                node.vjps = None
+    except BaseException:
+        for _, node in heap:  # leave no half-summed gradient behind for the next backward
+            node.g = None
+        raise

@@ -50,13 +50,12 @@ class Linear(Module):
 
     def forward(self, x):
         try:
-            y = x @ self.weight.T  # the transpose is a view: no copy
+            return F.linear(x, self.weight, self.bias)  # one op: x @ weight.T + bias
         except ValueError as err:
             raise ValueError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                 f"the input's last axis must have size {self.in_features}, got input shape "
                 f"{np.shape(x)}") from err
-        return y if self.bias is None else y + self.bias
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -431,3 +431,19 @@ def test_backward_on_leaf_does_not_alias_callers_grad():
     x.backward(g)
     x.grad *= 3
     np.testing.assert_array_equal(g, [1.0, 1.0])
+
+
+def test_failed_backward_leaves_no_partial_gradient_behind():
+    # The stale-input error stops the sweep while another branch's node still waits with a
+    # gradient; a later backward through that node must start from a clean slate.
+    x = Tensor(np.array([0.3, -0.2]), requires_grad=True)
+    k = Tensor(np.array([1.0, 2.0]))
+    y = x * 2
+    sa = y.exp().sum()
+    loss = sa + (y * k).sum()
+    k.data = k.data + 1  # invalidates the mul that saved k
+    with pytest.raises(RuntimeError, match="mul"):
+        loss.backward()
+    x.grad = None
+    (sa * 3).backward()
+    np.testing.assert_allclose(x.grad, 3 * 2 * np.exp(2 * x.data), rtol=1e-12)

@@ -119,6 +119,26 @@ def test_matmul_forward_matches_numpy(sa, sb):
     np.testing.assert_allclose(out.data, a @ b)
 
 
+# -- linear: x @ W.T + b, fused ---------------------------------------------------------------
+
+LINEAR_CASES = [case(f"linear-x{sx}", F.linear, sx, (5, 4), (5,)) for sx in [(3, 4), (4,), (2, 3, 4)]]
+LINEAR_CASES.append(case("linear-nobias", lambda x, w: F.linear(x, w), (3, 4), (5, 4)))
+
+
+@pytest.mark.parametrize("fn, shapes, domains", LINEAR_CASES)
+def test_linear_grad(fn, shapes, domains):
+    run(fn, shapes, domains)
+
+
+def test_linear_forward_matches_numpy_and_keeps_weight_grad_contiguous():
+    x, w, b = sample((3, 4), seed=1), sample((5, 4), seed=2), sample((5,), seed=3)
+    W = Tensor(w, requires_grad=True)
+    out = F.linear(Tensor(x), W, Tensor(b))
+    np.testing.assert_allclose(out.data, x @ w.T + b)
+    out.sum().backward()
+    assert W.grad.flags.c_contiguous and W.grad.shape == (5, 4)
+
+
 # -- unary elementwise -------------------------------------------------------------------------
 
 UNARY = {  # name -> (fn, domain)
