@@ -14,7 +14,7 @@ def _reduce(losses, reduction):
     """Reduce the per-element losses; also return g -> d(out)/d(losses) contracted with g."""
     if reduction == "mean":
         n = max(losses.size, 1)
-        return losses.mean(), lambda g: g / n
+        return losses.sum() / n, lambda g: g / n  # sum / n: ndarray.mean's Python layer is slow
     if reduction == "sum":
         return losses.sum(), lambda g: g
     if reduction == "none":
@@ -35,13 +35,13 @@ def cross_entropy(logits, target, reduction="mean"):
     e = np.exp(z)
     se = e.sum(axis=-1, keepdims=True)
     if target.dtype.kind in "iu":
-        idx = target[..., None]  # -log_softmax at the label only: log(se) - z[label]
-        out, back = _reduce((np.log(se) - np.take_along_axis(z, idx, axis=-1))[..., 0],
-                            reduction)
+        # -log_softmax at the label only: log(se) - z[label], picked by fancy indexing
+        at = tuple(np.indices(target.shape, sparse=True)) + (target,)
+        out, back = _reduce(np.log(se[..., 0]) - z[at], reduction)
 
         def dz(g):
             d = e / se
-            np.put_along_axis(d, idx, np.take_along_axis(d, idx, axis=-1) - 1, axis=-1)
+            d[at] -= 1
             d *= back(g)[..., None]
             return d
 
