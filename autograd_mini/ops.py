@@ -10,7 +10,7 @@ shape and casts to the input's dtype (tensor.py, `_backward`), so the VJPs below
 import numpy as np
 
 from . import tensor as _tensor
-from .tensor import Node, Tensor
+from .tensor import Tensor, _result
 
 OPS = {}  # name -> (forward function, one-line derivative rule)
 
@@ -38,8 +38,9 @@ def op(name, rule):
                 out, vjp = fwd(x._data)
             except ValueError as err:
                 _raise(name, (x,), err)
-            return _make(out, Node(name, (x,), (vjp,))
-                         if x.requires_grad and _grad_enabled.get() else None)
+            if x.requires_grad and _grad_enabled.get():
+                return _result(out, name, (x,), (vjp,))
+            return _result(out)
 
         def unary_with_options(x, *args, **kwargs):
             if not isinstance(x, Tensor):
@@ -48,8 +49,9 @@ def op(name, rule):
                 out, vjp = fwd(x._data, *args, **kwargs)
             except ValueError as err:
                 _raise(name, (x,), err)
-            return _make(out, Node(name, (x,), (vjp,))
-                         if x.requires_grad and _grad_enabled.get() else None)
+            if x.requires_grad and _grad_enabled.get():
+                return _result(out, name, (x,), (vjp,))
+            return _result(out)
 
         def binary(a, b):
             ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
@@ -58,18 +60,19 @@ def op(name, rule):
             except ValueError as err:
                 _raise(name, (a, b), err)
             if ((ta and a.requires_grad) or (tb and b.requires_grad)) and _grad_enabled.get():
-                return _make(out, Node(name, (a, b), vjps if type(vjps) is tuple else (vjps,)))
-            return _make(out, None)
+                return _result(out, name, (a, b), vjps if type(vjps) is tuple else (vjps,))
+            return _result(out)
 
         def general(*args, **kwargs):
             try:
                 out, vjps = fwd(*[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
             except ValueError as err:
                 _raise(name, args, err)
-            if any(isinstance(a, Tensor) and a.requires_grad for a in args) and \
-                    _grad_enabled.get():
-                return _make(out, Node(name, args, vjps if type(vjps) is tuple else (vjps,)))
-            return _make(out, None)
+            if _grad_enabled.get():
+                for a in args:
+                    if isinstance(a, Tensor) and a.requires_grad:
+                        return _result(out, name, args, vjps if type(vjps) is tuple else (vjps,))
+            return _result(out)
 
         if operands == 1:
             apply = unary if fwd.__code__.co_argcount == 1 else unary_with_options
@@ -82,17 +85,6 @@ def op(name, rule):
     return register
 
 
-def _make(out, node):
-    """The op's output as a Tensor; `node` is its grad_fn, or None when nothing needs grad."""
-    t = _new(Tensor)
-    t._data = out if type(out) is ndarray else np.asarray(out)
-    t.grad, t._version, t.name = None, 0, None
-    t.requires_grad, t.grad_fn = node is not None, node
-    return t
-
-
-_new = object.__new__
-ndarray = np.ndarray
 _grad_enabled = _tensor._grad_enabled
 
 

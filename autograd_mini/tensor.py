@@ -48,20 +48,36 @@ def is_grad_enabled():
 
 
 class Node:
-    """One recorded op: its name, its inputs (Tensors or constants) and one VJP per input."""
+    """One recorded op: its name, its inputs (Tensors or constants) and one VJP per input.
+
+    Made only by `_result`, which builds the op's output Tensor and its Node together.
+    """
 
     __slots__ = ("name", "inputs", "vjps", "seq", "retained", "g")
-
-    def __init__(self, name, inputs, vjps):
-        self.name = name
-        self.inputs = inputs
-        self.vjps = vjps  # None once backward released the saved arrays; STALE, see Tensor.data
-        self.seq = next(_counter)
-        self.retained = None  # weakref to the output tensor, for retain_grad()
-        self.g = None  # the output's gradient, summed over consumers during a backward sweep
+    # vjps: None once backward released the saved arrays; STALE, see Tensor.data
+    # seq: creation number, see _counter; retained: weakref to the output, for retain_grad()
+    # g: the output's gradient, summed over consumers during a backward sweep
 
     def __repr__(self):
         return f"<{self.name}>"
+
+
+def _result(out, name=None, inputs=None, vjps=None):
+    """An op's output as a Tensor, recorded with a new Node when `name` is given.
+
+    Written out rather than through __init__s: this runs once per op, the tape's hot path.
+    """
+    t = _new(Tensor)
+    t._data = out if type(out) is _ndarray else np.asarray(out)
+    t.grad, t._version, t.name = None, 0, None
+    if name is None:
+        t.requires_grad, t.grad_fn = False, None
+        return t
+    node = _new(Node)
+    node.name, node.inputs, node.vjps, node.seq = name, inputs, vjps, next(_counter)
+    node.retained = node.g = None
+    t.requires_grad, t.grad_fn = True, node
+    return t
 
 
 class Tensor:
@@ -178,11 +194,14 @@ class Tensor:
 
 
 def _accumulate_leaf(t, g, upstream):
+    if type(g) is not _ndarray:
+        g = np.asarray(g)  # ops on 0-d arrays give numpy scalars; .grad is always an ndarray
     if t.grad is None:
         # .grad must own its memory: g may be a view, or an array also routed elsewhere.
         t.grad = g.copy() if (g is upstream or g.base is not None) else g
     else:
-        t.grad = t.grad + g
+        total = t.grad + g
+        t.grad = total if type(total) is _ndarray else np.asarray(total)
 
 
 def _unbroadcast(g, shape):
@@ -197,6 +216,8 @@ def _unbroadcast(g, shape):
 
 
 STALE = "stale"
+_new = object.__new__
+_ndarray = np.ndarray
 
 
 def _stale(node):
@@ -244,8 +265,6 @@ def _backward(root, seed, retain_graph):
                     continue  # frozen tensors: skip their VJP entirely
                 gt = vjp(g)
                 data = t._data
-                if type(gt) is not np.ndarray:
-                    gt = np.asarray(gt)
                 if gt.shape != data.shape:
                     gt = _unbroadcast(gt, data.shape)
                 if gt.dtype is not data.dtype and gt.dtype != data.dtype:

@@ -447,3 +447,10 @@ def test_failed_backward_leaves_no_partial_gradient_behind():
     x.grad = None
     (sa * 3).backward()
     np.testing.assert_allclose(x.grad, 3 * 2 * np.exp(2 * x.data), rtol=1e-12)
+
+
+def test_zero_dim_leaf_grad_stays_an_ndarray_across_accumulation():
+    x = Tensor(2.0, requires_grad=True)
+    (x * 3).backward()
+    (x * 3).backward()
+    assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad == 6.0
