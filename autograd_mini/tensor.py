@@ -113,7 +113,8 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        value = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if type(value) is not _ndarray:
+            value = value._data if isinstance(value, Tensor) else np.asarray(value)
         self._version = next(_counter)
         if self.grad_fn is not None:
             self.grad_fn.vjps = STALE  # the op may have saved its output: its VJPs are void
@@ -180,7 +181,7 @@ class Tensor:
                     f"backward: grad can be implicitly created only for one-element outputs, "
                     f"but the output has shape {data.shape}; call .sum() first or pass "
                     f"grad= an array of shape {data.shape}")
-            grad = np.ones_like(data)
+            grad = np.ones(data.shape, data.dtype)  # ones_like's Python layer costs 2 us
         else:
             grad = np.asarray(grad._data if isinstance(grad, Tensor) else grad, dtype=data.dtype)
             if grad.shape != data.shape:

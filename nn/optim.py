@@ -14,11 +14,11 @@ from autograd_mini import Tensor
 def _update(p, delta):
     """p -= delta, through the tracked setter."""
     d = p.data
-    if d.flags.writeable:
+    try:
         d -= delta
-        p.data = d
-    else:
-        p.data = d - delta
+    except ValueError:  # a read-only array (e.g. loaded from a file): replace it instead
+        d = d - delta
+    p.data = d
 
 
 class Optimizer:
