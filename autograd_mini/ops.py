@@ -181,10 +181,14 @@ def linear(x, weight, bias=None):
     out = x @ weight.T
     if bias is not None:
         out = out + bias
-    rows = (lambda a: a.reshape(-1, a.shape[-1])) if x.ndim != 2 else (lambda a: a)
-    return out, (lambda g: g @ weight,
-                 lambda g: rows(g).T @ rows(x),
-                 lambda g: rows(g).sum(axis=0))
+    if x.ndim == 2:
+        return out, (lambda g: g @ weight, lambda g: g.T @ x, lambda g: g.sum(axis=0))
+    x2 = x.reshape(-1, x.shape[-1])  # one sample, or extra batch axes: the rows are samples
+
+    def rows(g):
+        return g.reshape(-1, g.shape[-1])
+
+    return out, (lambda g: g @ weight, lambda g: rows(g).T @ x2, lambda g: rows(g).sum(axis=0))
 
 
 # -- unary, elementwise ------------------------------------------------------------------------

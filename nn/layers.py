@@ -116,7 +116,7 @@ class Sequential(Module):
 
     def forward(self, x):
         for m in self._modules.values():
-            x = m(x)
+            x = m.forward(x)  # Module.__call__ adds nothing but a call: skip it on this hot path
         return x
 
     def __len__(self):
