@@ -36,12 +36,13 @@ def cross_entropy(logits, target, reduction="mean"):
     se = e.sum(axis=-1, keepdims=True)
     if target.dtype.kind in "iu":
         # -log_softmax at the label only: log(se) - z[label], picked by fancy indexing
-        at = tuple(np.indices(target.shape, sparse=True)) + (target,)
-        out, back = _reduce(np.log(se[..., 0]) - z[at], reduction)
+        at = (np.arange(target.size), target.reshape(-1))  # (row, label) of each sample
+        picked = z.reshape(-1, z.shape[-1])[at].reshape(target.shape)
+        out, back = _reduce(np.log(se[..., 0]) - picked, reduction)
 
         def dz(g):
             d = e / se
-            d[at] -= 1
+            d.reshape(-1, d.shape[-1])[at] -= 1  # a view of d: the rows are contiguous
             d *= back(g)[..., None]
             return d
 
