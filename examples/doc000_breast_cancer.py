@@ -10,7 +10,6 @@ points" (shape), standardized with the training split's mean and std. Label 1 = 
 
     python examples/doc000_breast_cancer.py [--quick]
 """
-import numpy as np
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 

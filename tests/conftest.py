@@ -58,3 +58,23 @@ def sample(shape, domain="any", seed=0):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+# -- closed-form comparisons shared by the tests of the course documents (test_formulas_*) -----
+
+RTOL, ATOL = 1e-10, 1e-13  # autodiff vs a document's closed form, both float64
+
+
+def close(autodiff, manual, rtol=RTOL, atol=ATOL):
+    """Autodiff agrees with a closed form: same shape, values to rtol 1e-10."""
+    assert np.shape(autodiff) == np.shape(manual)
+    np.testing.assert_allclose(autodiff, manual, rtol=rtol, atol=atol)
+
+
+def differs(a, b):
+    """An erratum's printed formula is clearly off (shape, or beyond rounding)."""
+    return np.shape(a) != np.shape(b) or not np.allclose(a, b, rtol=1e-3, atol=1e-8)
+
+
+def sigma(t):
+    return 1 / (1 + np.exp(-t))

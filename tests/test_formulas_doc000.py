@@ -8,17 +8,8 @@ import numpy as np
 import pytest
 
 from autograd_mini import Tensor
+from conftest import close, sigma
 
-RTOL, ATOL = 1e-10, 1e-13
-
-
-def close(autodiff, manual):
-    assert autodiff.shape == manual.shape
-    np.testing.assert_allclose(autodiff, manual, rtol=RTOL, atol=ATOL)
-
-
-def sigma(t):
-    return 1 / (1 + np.exp(-t))
 
 
 def params(seed=0):

@@ -9,18 +9,13 @@ import numpy as np
 import pytest
 
 from autograd_mini import Tensor
+from conftest import close
 
-RTOL, ATOL = 1e-10, 1e-13
 SIGMA = {  # sigma, sigma', Tensor method
     "tanh": (np.tanh, lambda t: 1 - np.tanh(t) ** 2, Tensor.tanh),
     "relu": (lambda t: np.maximum(t, 0), lambda t: (t > 0) * 1.0, Tensor.relu),
 }
 acts = pytest.mark.parametrize("act", ["tanh", "relu"])
-
-
-def close(autodiff, manual):
-    assert np.shape(autodiff) == np.shape(manual)
-    np.testing.assert_allclose(autodiff, manual, rtol=RTOL, atol=ATOL)
 
 
 def data(seed=0, n=7, m=5):

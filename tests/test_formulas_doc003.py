@@ -10,24 +10,11 @@ import numpy as np
 import pytest
 
 from autograd_mini import Tensor
+from conftest import close, differs, sigma
 
-RTOL, ATOL = 1e-10, 1e-13
 SIZES = [4, 5, 3, 2]  # n_0 .. n_L, L = 3
 LAM = 0.1
 M = 5
-
-
-def close(autodiff, manual, rtol=RTOL, atol=ATOL):
-    assert np.shape(autodiff) == np.shape(manual)
-    np.testing.assert_allclose(autodiff, manual, rtol=rtol, atol=atol)
-
-
-def differs(a, b):
-    return np.shape(a) != np.shape(b) or not np.allclose(a, b, rtol=1e-3, atol=1e-8)
-
-
-def sigma(t):
-    return 1 / (1 + np.exp(-t))
 
 
 def dsigma(t):

@@ -121,7 +121,8 @@ def test_matmul_forward_matches_numpy(sa, sb):
 
 # -- linear: x @ W.T + b, fused ---------------------------------------------------------------
 
-LINEAR_CASES = [case(f"linear-x{sx}", F.linear, sx, (5, 4), (5,)) for sx in [(3, 4), (4,), (2, 3, 4)]]
+LINEAR_CASES = [case(f"linear-x{sx}", F.linear, sx, (5, 4), (5,))
+                for sx in [(3, 4), (4,), (2, 3, 4)]]
 LINEAR_CASES.append(case("linear-nobias", lambda x, w: F.linear(x, w), (3, 4), (5, 4)))
 
 

@@ -140,6 +140,7 @@ F32 = [  # (id, fn, input shapes); inputs are positive float32
     ("pow", lambda a, b: a ** b, [(2, 3), (3,)]),
     ("matmul", lambda a, b: a @ b, [(2, 3), (3, 4)]),
     ("matmul-1d", lambda a, b: a @ b, [(3,), (3,)]),
+    ("linear", F.linear, [(2, 3), (4, 3), (4,)]),
     ("matmul-batched", lambda a, b: a @ b, [(2, 2, 3), (3,)]),
     ("t+float", lambda x: x + 2.5, [(3,)]),
     ("float-t", lambda x: 2.5 - x, [(3,)]),
