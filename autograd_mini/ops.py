@@ -17,7 +17,9 @@ OPS = {}  # name -> (forward function, one-line derivative rule)
 
 def _raise(name, args, err):
     shapes = ", ".join(str(np.shape(a._data if isinstance(a, Tensor) else a)) for a in args)
-    raise ValueError(f"{name}: {err} (input shapes: {shapes})") from None
+    hint = ("; broadcasting needs each trailing axis to be equal or 1: reshape an operand, e.g. "
+            "b.reshape(-1, 1) for a column" if "broadcast" in str(err) else "")
+    raise ValueError(f"{name}: {err} (input shapes: {shapes}){hint}") from None
 
 
 def op(name, rule):
