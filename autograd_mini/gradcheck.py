@@ -14,13 +14,16 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     tensors = [(i, t) for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not tensors:
         raise ValueError("gradcheck: no input requires grad; pass Tensors with requires_grad=True")
+    saved = [t.grad for _, t in tensors]  # the caller's accumulated grads come back untouched
     for _, t in tensors:
         t.grad = None
     out = fn(*inputs)
     out = out if out.size == 1 else out.sum()
     out.backward()
-    for i, t in tensors:
-        analytic = np.zeros_like(t.data) if t.grad is None else t.grad
+    analytics = [np.zeros_like(t.data) if t.grad is None else t.grad for _, t in tensors]
+    for (_, t), g in zip(tensors, saved):
+        t.grad = g
+    for (i, t), analytic in zip(tensors, analytics):
         numeric = np.zeros_like(t.data, dtype=np.float64)
         x = t.data  # perturbed in place: element writes are untracked, so no version bump
         with no_grad():
