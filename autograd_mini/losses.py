@@ -1,6 +1,6 @@
 """Fused, numerically stable losses as engine ops: each forward sits beside its VJPs.
 
-Every loss takes `(prediction, target, reduction="mean")`; `reduction` is "mean" (over all
+Every loss takes `(prediction, target, *, reduction="mean")`; `reduction` is "mean" (over all
 per-element losses; over rows for cross_entropy), "sum" or "none" (the per-element losses).
 The target also gets a VJP, so it may be a Tensor that requires grad; `nn`'s losses pass it as
 a constant. Input validation with friendly messages lives in `nn` (the loss modules).
@@ -23,7 +23,7 @@ def _reduce(losses, reduction):
 
 
 @op("cross_entropy", "dz = g * (softmax(z) * sum(p) - p), dp = -g * log_softmax(z)")
-def cross_entropy(logits, target, reduction="mean"):
+def cross_entropy(logits, target, *, reduction="mean"):
     """Per row: -sum(p * log_softmax(z)), where p = onehot(target) for integer labels.
 
     logits: (N, C) or (C,). target: integer labels of shape logits.shape[:-1], or probability
@@ -56,7 +56,7 @@ def cross_entropy(logits, target, reduction="mean"):
 
 @op("binary_cross_entropy",
     "dp = g * ((1 - y) / max(1 - p, 1e-12) - y / max(p, 1e-12)), dy = g * (log(1-p) - log p)")
-def binary_cross_entropy(p, y, reduction="mean"):
+def binary_cross_entropy(p, y, *, reduction="mean"):
     """-(y log p + (1 - y) log(1 - p)) on probabilities p, logs clamped at -100 as PyTorch.
 
     The clamp keeps p = 0 or 1 exactly finite (at most 100 per element). The gradient is the
@@ -74,7 +74,7 @@ def binary_cross_entropy(p, y, reduction="mean"):
 
 
 @op("binary_cross_entropy_with_logits", "dx = g * (sigmoid(x) - y), dy = -g * x")
-def binary_cross_entropy_with_logits(x, y, reduction="mean"):
+def binary_cross_entropy_with_logits(x, y, *, reduction="mean"):
     """BCE of sigmoid(x), as max(x, 0) - x y + log(1 + exp(-|x|)): never overflows."""
     e = np.exp(-np.abs(x))
     out, back = _reduce(np.maximum(x, 0) - x * y + np.log1p(e), reduction)
@@ -87,7 +87,7 @@ def binary_cross_entropy_with_logits(x, y, reduction="mean"):
 
 
 @op("mse_loss", "dx = 2 g (x - y), dy = -2 g (x - y)")
-def mse_loss(x, y, reduction="mean"):
+def mse_loss(x, y, *, reduction="mean"):
     """(x - y)^2, reduced (mean over all elements by default, as PyTorch)."""
     d = x - y
     out, back = _reduce(d * d, reduction)

@@ -25,9 +25,9 @@ def _raise(name, args, err):
 def op(name, rule):
     """Register `fwd` in the table and return the function of Tensors that records it.
 
-    The recording function is picked by the forward's signature (one or two operands, with or
-    without options such as `axis`): every op is a hot path, and the per-op cost of the tape is
-    what small models pay for.
+    The recording function is picked by the forward's signature (one, two or three operands,
+    with or without options such as `axis`; options after `*` are keyword-only): every op is a
+    hot path, and the per-op cost of the tape is what small models pay for.
     """
     def register(fwd):
         OPS[name] = (fwd, rule)
@@ -65,6 +65,18 @@ def op(name, rule):
                 return _result(out, name, (a, b), vjps if type(vjps) is tuple else (vjps,))
             return _result(out)
 
+        def ternary(a, b, c=None):  # linear(x, weight, bias): once per layer per step
+            ta, tb, tc = isinstance(a, Tensor), isinstance(b, Tensor), isinstance(c, Tensor)
+            inputs = (a, b) if c is None else (a, b, c)
+            try:
+                out, vjps = fwd(a._data if ta else a, b._data if tb else b, c._data if tc else c)
+            except ValueError as err:
+                _raise(name, inputs, err)
+            if ((ta and a.requires_grad) or (tb and b.requires_grad)
+                    or (tc and c.requires_grad)) and _grad_enabled.get():
+                return _result(out, name, inputs, vjps)
+            return _result(out)
+
         def general(*args, **kwargs):
             try:
                 out, vjps = fwd(*[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
@@ -76,10 +88,15 @@ def op(name, rule):
                         return _result(out, name, args, vjps if type(vjps) is tuple else (vjps,))
             return _result(out)
 
+        code = fwd.__code__
         if operands == 1:
-            apply = unary if fwd.__code__.co_argcount == 1 else unary_with_options
+            apply = unary if code.co_argcount == 1 else unary_with_options
+        elif code.co_argcount == 2 and not code.co_kwonlyargcount:
+            apply = binary
+        elif code.co_argcount == 3 and not code.co_kwonlyargcount:
+            apply = ternary
         else:
-            apply = binary if fwd.__code__.co_argcount == 2 else general
+            apply = general
         apply.__name__ = apply.__qualname__ = name
         apply.__doc__ = fwd.__doc__
         return apply
