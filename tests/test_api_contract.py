@@ -1,8 +1,8 @@
 """Acceptance test of /work/shared/API.md, sentence by sentence, through the public names only.
 
 Uses only `Tensor, no_grad, gradcheck, draw_graph`, `autograd_mini.functional` and `nn.*`.
-Every gradient is compared with float64 central differences (helper `check` below, written
-independently of the engine) or with a closed form, never with the engine itself.
+Every gradient is compared with float64 central differences (`check`, conftest's check_grads,
+written independently of the engine) or with a closed form, never with the engine itself.
 """
 import re
 
@@ -13,6 +13,8 @@ import pytest
 import nn
 from autograd_mini import Tensor, draw_graph, gradcheck, no_grad
 from autograd_mini import functional as F
+from conftest import check_grads as check
+from conftest import numeric_grad as numeric
 
 RNG = np.random.default_rng(20240601)
 
@@ -22,42 +24,6 @@ def randn(*shape, lo=None):
     if lo is not None:  # keep away from kinks/poles: |a| >= lo
         a = np.sign(a) * (np.abs(a) + lo)
     return a
-
-
-def numeric(f, arrays, i, eps=1e-6):
-    """Central differences of the float f(*arrays) with respect to arrays[i] (float64)."""
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
-    x = arrays[i]
-    out = np.zeros_like(x)
-    for k in np.ndindex(x.shape):
-        old = x[k]
-        x[k] = old + eps
-        plus = f(*arrays)
-        x[k] = old - eps
-        minus = f(*arrays)
-        x[k] = old
-        out[k] = (plus - minus) / (2 * eps)
-    return out
-
-
-def check(fn, *arrays, rtol=1e-5, atol=1e-7):
-    """backward(w) of fn(*Tensors) against central differences of sum(w * fn(*arrays))."""
-    arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
-    ts = [Tensor(a.copy(), requires_grad=True) for a in arrays]
-    out = fn(*ts)
-    w = np.random.default_rng(7).standard_normal(out.shape)
-    out.backward(w)
-
-    def scalar(*arrs):
-        with no_grad():
-            return float(np.sum(fn(*[Tensor(a) for a in arrs]).data * w))
-
-    for i, t in enumerate(ts):
-        assert isinstance(t.grad, np.ndarray), f"input {i}: grad is {type(t.grad)}"
-        assert t.grad.shape == arrays[i].shape and t.grad.dtype == np.float64
-        np.testing.assert_allclose(t.grad, numeric(scalar, arrays, i), rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of input {i}")
-    return out
 
 
 # ================================================================ README example of API.md
