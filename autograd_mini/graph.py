@@ -65,20 +65,19 @@ class ComputationGraph(graphviz.Digraph):
     """
 
     def pipe(self, *args, **kwargs):
-        try:
-            return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound as err:
-            if isinstance(err, GraphvizNotFoundError):
-                raise
-            raise GraphvizNotFoundError(err) from err
+        return _explaining_missing_dot(super().pipe, *args, **kwargs)
 
     def render(self, *args, **kwargs):  # view() goes through render()
-        try:
-            return super().render(*args, **kwargs)
-        except graphviz.ExecutableNotFound as err:
-            if isinstance(err, GraphvizNotFoundError):
-                raise
-            raise GraphvizNotFoundError(err) from err
+        return _explaining_missing_dot(super().render, *args, **kwargs)
+
+
+def _explaining_missing_dot(call, *args, **kwargs):
+    try:
+        return call(*args, **kwargs)
+    except graphviz.ExecutableNotFound as err:
+        if isinstance(err, GraphvizNotFoundError):
+            raise
+        raise GraphvizNotFoundError(err) from err
 
 
 class _Item:
