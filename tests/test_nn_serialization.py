@@ -1,5 +1,6 @@
 """nn.save / nn.load: round trips, exact paths, no pickle, and clear errors on bad files."""
 import pickle
+import re
 import zipfile
 
 import numpy as np
@@ -86,3 +87,57 @@ def test_loading_a_file_from_another_architecture_names_the_problem(tmp_path, mo
     deeper = nn.MLP([4, 16, 16, 3])
     with pytest.raises(ValueError, match=r"missing keys \['4.weight', '4.bias'\]"):
         deeper.load_state_dict(nn.load(tmp_path / "m.npz"))
+
+
+# -- keys that look like archive member names (issue 10, item 14) --------------------------------
+
+TRICKY_KEYS = ["a", "a.npy", "a.npy.npy", ".npy", "", "b.c", "b/c", "b/c.npy", "/lead", "dir/",
+               "..", "x y", "ü.weight"]
+
+
+def test_every_key_round_trips_exactly_even_if_it_ends_in_npy(tmp_path):
+    # each key gets its own array (distinct values, shapes and dtypes), so a mix-up shows
+    sd = {k: np.full((i + 1,), i, dtype=[np.float64, np.float32, np.int64][i % 3])
+          for i, k in enumerate(TRICKY_KEYS)}
+    nn.save(sd, tmp_path / "keys.npz")
+    out = nn.load(tmp_path / "keys.npz")
+    assert list(out) == TRICKY_KEYS
+    for i, k in enumerate(TRICKY_KEYS):
+        assert out[k].dtype == sd[k].dtype and out[k].tolist() == [i] * (i + 1), k
+
+
+@pytest.mark.parametrize("key", ["a\x00b", "a\\b"])
+def test_keys_a_zip_archive_would_change_are_refused(tmp_path, key):
+    # zip truncates a name at NUL, and turns a backslash into "/" on Windows
+    with pytest.raises(ValueError, match=re.escape(f"nn.save: key {key!r}") + ".*rename"):
+        nn.save({key: np.ones(1)}, tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()
+
+
+# -- clear messages for common slips (issue 10) --------------------------------------------------
+
+def test_load_of_a_text_file_says_it_is_not_an_nn_save_file(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("0.weight = [1, 2, 3]\n")
+    with pytest.raises(ValueError) as err:
+        nn.load(path)
+    msg = str(err.value)
+    assert str(path) in msg and "not a file written by nn.save" in msg
+    assert "'0.weight = [1, 2" in msg  # shows what the file starts with
+    assert "pickle" not in msg  # never suggests unpickling an unknown file
+
+
+def test_load_of_an_archive_with_a_pickled_member_does_not_suggest_unpickling(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, w=np.array([{"x": 1}], dtype=object))
+    with pytest.raises(ValueError, match=r"evil\.npz.*'w'") as err:
+        nn.load(path)
+    assert "allow_pickle" not in str(err.value) and "pickle.load" not in str(err.value)
+
+
+def test_load_of_a_zip_archive_that_is_not_npz_names_the_member(tmp_path):
+    path = tmp_path / "other.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("archive/data.pkl", b"\x80\x04K\x01.")
+    with pytest.raises(ValueError, match=r"other\.zip.*'archive/data\.pkl'.*not written by nn"):
+        nn.load(path)
