@@ -1,4 +1,7 @@
 """Module and Parameter: the containers that name, collect, save and load a model's weights."""
+import os
+from collections.abc import Mapping
+
 import numpy as np
 
 from autograd_mini import Tensor
@@ -82,16 +85,22 @@ class Module:
             p.name = _join(name, sub)
 
     # -- traversal -----------------------------------------------------------------------------
-    def named_modules(self, prefix=""):
-        """(dotted name, module) for this module and every sub-module, each once, in order."""
-        seen, stack = set(), [(prefix, self)]
+    def named_modules(self, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and every sub-module, in order.
+
+        A module registered under several names comes once, under its first name, unless
+        `remove_duplicate=False` (as PyTorch); a module inside itself is never entered twice.
+        """
+        seen, stack = set(), [(prefix, self, frozenset())]
         while stack:
-            name, m = stack.pop()
-            if id(m) in seen:
+            name, m, outer = stack.pop()
+            if id(m) in seen or id(m) in outer:
                 continue
-            seen.add(id(m))
+            if remove_duplicate:
+                seen.add(id(m))
             yield name, m
-            stack.extend(reversed([(_join(name, k), c) for k, c in m._modules.items()]))
+            inner = outer | {id(m)}
+            stack.extend(reversed([(_join(name, k), c, inner) for k, c in m._modules.items()]))
 
     def modules(self):
         return (m for _, m in self.named_modules())
@@ -100,8 +109,9 @@ class Module:
         return iter(self._modules.values())
 
     def _all_named_parameters(self):
-        """Every (dotted name, parameter), a shared parameter once per name (as state_dict)."""
-        for mname, m in self.named_modules():
+        """Every (dotted name, parameter), shared ones under each of their names (as state_dict:
+        `self.enc = self.dec = block` gives both "enc.weight" and "dec.weight")."""
+        for mname, m in self.named_modules(remove_duplicate=False):
             for k, p in m._params.items():
                 yield _join(mname, k), p
 
@@ -149,13 +159,23 @@ class Module:
 
         The keys must match `state_dict()`'s exactly and every shape must agree; otherwise
         ValueError naming the missing and unexpected keys and the mismatched shapes, and
-        nothing is changed. Values go through the tracked `.data` setter, so a backward
-        through a graph recorded before the load raises.
+        nothing is changed. A parameter under two names (a shared module) needs both keys, with
+        equal values. Values go through the tracked `.data` setter, so a backward through a
+        graph recorded before the load raises. To load a file: `load_state_dict(nn.load(path))`.
         """
+        if not isinstance(state_dict, Mapping):
+            got = type(state_dict).__name__
+            if isinstance(state_dict, (str, os.PathLike)):
+                path = os.fspath(state_dict)
+                got += (f" {path!r}; to load a file, read it first: "
+                        f"model.load_state_dict(nn.load({path!r}))")
+            raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict "
+                            f"{{name: array}} such as state_dict() or nn.load(path) returns, "
+                            f"got {got}")
         own = dict(self._all_named_parameters())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        values, problems = {}, []
+        values, problems = {}, []  # id(parameter) -> (its first key, parameter, new value)
         if missing:
             problems.append(f"missing keys {missing}")
         if unexpected:
@@ -168,12 +188,15 @@ class Module:
                     problems.append(f"'{k}' has shape {v.shape}, the model expects {p.shape}")
                 elif v.dtype.kind not in "biuf":
                     problems.append(f"'{k}' has non-numeric dtype {v.dtype}")
+                elif id(p) in values and not np.array_equal(values[id(p)][2], v):
+                    problems.append(f"'{values[id(p)][0]}' and '{k}' are one parameter "
+                                    f"(shared) but have different values; give both the same")
                 else:
-                    values[k] = v
+                    values.setdefault(id(p), (k, p, v))
         if problems:
             raise ValueError(f"{type(self).__name__}.load_state_dict: " + "; ".join(problems))
-        for k, v in values.items():
-            own[k].data = np.array(v, dtype=own[k].dtype)  # a copy: never alias the source
+        for _, p, v in values.values():
+            p.data = np.array(v, dtype=p.dtype)  # a copy: never alias the source
         return self
 
     # -- printing ------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """nn modules: forward against numpy, naming, registration, and MLP gradients against finite
 differences (float64)."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -324,3 +326,71 @@ def test_mlp_parameter_gradients_match_finite_differences(activation, output_act
     loss_fn = cls()
     params = list(model.parameters())
     assert gradcheck(lambda *ps: loss_fn(model(x), y), params, atol=1e-7, rtol=1e-5)
+
+
+# -- issue 10: a module under two names, load_state_dict's clear messages -------------------------
+
+class TiedAutoencoder(nn.Module):
+    """One block registered under two names, as `self.enc = self.dec = block` in PyTorch."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = self.dec = nn.Linear(2, 2, rng=0)
+        self.head = nn.Linear(2, 1, rng=1)
+
+    def forward(self, x):
+        return self.head(self.dec(self.enc(x)))
+
+
+def test_module_under_two_names_is_in_state_dict_under_both_as_pytorch():
+    m = TiedAutoencoder()
+    w, b = m.enc.weight, m.enc.bias
+    # torch.nn.Module.state_dict walks every registered name: enc.*, dec.*, head.*
+    sd = m.state_dict()
+    assert list(sd) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias", "head.weight",
+                        "head.bias"]
+    np.testing.assert_array_equal(sd["dec.weight"], w.data)
+    params = list(m.parameters())  # each parameter once, for the optimizer
+    assert len(params) == 4 and params[0] is w and params[1] is b
+    assert [n for n, _ in m.named_parameters()] == ["enc.weight", "enc.bias", "head.weight",
+                                                    "head.bias"]
+
+
+def test_module_under_two_names_loads_both_keys_and_needs_both(tmp_path):
+    src, dst = TiedAutoencoder(), TiedAutoencoder()
+    src.enc.weight.data = np.array([[1.0, 2.0], [3.0, 4.0]])
+    nn.save(src, tmp_path / "tied.npz")
+    dst.load_state_dict(nn.load(tmp_path / "tied.npz"))
+    np.testing.assert_array_equal(dst.dec.weight.data, [[1.0, 2.0], [3.0, 4.0]])
+    sd = src.state_dict()
+    del sd["dec.bias"]
+    with pytest.raises(ValueError, match=r"missing keys \['dec.bias'\]"):
+        dst.load_state_dict(sd)
+
+
+def test_two_names_of_one_parameter_with_different_values_are_refused():
+    m = TiedAutoencoder()
+    before = m.enc.weight.data.copy()
+    sd = m.state_dict()
+    sd["dec.weight"] = sd["dec.weight"] + 1  # which one should win? neither: say so
+    with pytest.raises(ValueError, match=r"'enc.weight' and 'dec.weight' are one parameter"):
+        m.load_state_dict(sd)
+    np.testing.assert_array_equal(m.enc.weight.data, before)
+
+
+def test_a_module_that_contains_itself_does_not_loop_forever():
+    m = nn.Linear(2, 2, rng=0)
+    m.me = m
+    assert list(m.state_dict()) == ["weight", "bias"]
+
+
+@pytest.mark.parametrize("path", ["model.npz", Path("model.npz")])
+def test_load_state_dict_of_a_path_says_to_call_nn_load_first(path):
+    m = nn.MLP([3, 4, 2], rng=0)
+    with pytest.raises(TypeError) as err:
+        m.load_state_dict(path)
+    msg = str(err.value)
+    assert "MLP.load_state_dict: expected a dict" in msg and "model.npz" in msg
+    assert "model.load_state_dict(nn.load('model.npz'))" in msg
+    with pytest.raises(TypeError, match=r"expected a dict.*got list"):
+        m.load_state_dict([np.ones(2)])
