@@ -37,6 +37,8 @@ class Linear(Module):
     never all zeros (identical units would get identical gradients and never differ).
     `rng`: an int seed or a numpy Generator (default: the module's generator, see
     `nn.manual_seed`). `dtype`: float64 by default; float32 is faster (give it float32 inputs).
+    The input is a Tensor or an ndarray, rows are samples; a Python list is refused (TypeError),
+    as in PyTorch: wrap it as Tensor(x) or np.asarray(x).
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=np.float64, rng=None):
@@ -49,6 +51,9 @@ class Linear(Module):
         self.bias = Parameter(rng.uniform(-k, k, self.out_features), dtype) if bias else None
 
     def forward(self, x):
+        if isinstance(x, (list, tuple)):
+            raise TypeError(f"{self!r}: the input is a Python {type(x).__name__}; wrap the data "
+                            f"as Tensor(x) or np.asarray(x) (rows are samples)")
         try:
             return F.linear(x, self.weight, self.bias)  # one op: x @ weight.T + bias
         except ValueError as err:

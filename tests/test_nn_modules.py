@@ -328,7 +328,7 @@ def test_mlp_parameter_gradients_match_finite_differences(activation, output_act
     assert gradcheck(lambda *ps: loss_fn(model(x), y), params, atol=1e-7, rtol=1e-5)
 
 
-# -- issue 10: a module under two names, load_state_dict's clear messages -------------------------
+# -- issue 10: a module under two names, clear messages for common slips, Softmax(dim=) -----------
 
 class TiedAutoencoder(nn.Module):
     """One block registered under two names, as `self.enc = self.dec = block` in PyTorch."""
@@ -394,3 +394,16 @@ def test_load_state_dict_of_a_path_says_to_call_nn_load_first(path):
     assert "model.load_state_dict(nn.load('model.npz'))" in msg
     with pytest.raises(TypeError, match=r"expected a dict.*got list"):
         m.load_state_dict([np.ones(2)])
+
+
+@pytest.mark.parametrize("data", [[[1.0, 2.0, 3.0]], ([1.0, 2.0, 3.0],)])
+def test_linear_on_a_python_list_says_to_wrap_it(data):
+    lin = nn.Linear(3, 2, rng=0)
+    for model in (lin, nn.Sequential(lin)):  # Sequential calls Linear.forward directly
+        with pytest.raises(TypeError) as err:
+            model(data)
+        msg = str(err.value)
+        assert msg.startswith("Linear(in_features=3, out_features=2")
+        assert type(data).__name__ in msg and "Tensor(x)" in msg and "np.asarray(x)" in msg
+    expected = np.asarray(data) @ lin.weight.data.T + lin.bias.data
+    np.testing.assert_allclose(lin(Tensor(data)).data, expected, rtol=1e-12)  # the advice works
