@@ -92,17 +92,27 @@ class Identity(Module):
 
 
 class Softmax(Module):
-    """exp(x) / sum(exp(x)) along `axis` (default: the last, i.e. over classes per row)."""
+    """exp(x) / sum(exp(x)) along `dim` (default: the last axis, i.e. over classes per row).
 
-    def __init__(self, axis=-1):
+    `dim` is PyTorch's name, `axis` numpy's: pass one or the other. Unlike PyTorch, which picks
+    an axis from the input's ndim (with a warning) when `dim` is not given, the default is
+    always the last axis.
+    """
+
+    def __init__(self, dim=None, *, axis=None):
         super().__init__()
-        self.axis = axis
+        if dim is not None and axis is not None:
+            raise TypeError(f"Softmax: pass dim= or axis=, not both (got dim={dim!r}, "
+                            f"axis={axis!r}); they name the same thing")
+        if dim is None:
+            dim = -1 if axis is None else axis
+        self.dim = dim
 
     def forward(self, x):
-        return F.softmax(x, axis=self.axis)
+        return F.softmax(x, axis=self.dim)
 
     def extra_repr(self):
-        return f"axis={self.axis}"
+        return f"dim={self.dim}"
 
 
 class Sequential(Module):

@@ -407,3 +407,21 @@ def test_linear_on_a_python_list_says_to_wrap_it(data):
         assert type(data).__name__ in msg and "Tensor(x)" in msg and "np.asarray(x)" in msg
     expected = np.asarray(data) @ lin.weight.data.T + lin.bias.data
     np.testing.assert_allclose(lin(Tensor(data)).data, expected, rtol=1e-12)  # the advice works
+
+
+@pytest.mark.parametrize("kwargs", [dict(dim=0), dict(axis=0), dict()])
+def test_softmax_takes_dim_as_pytorch_or_axis(rng, kwargs):
+    x = rng.standard_normal((4, 3))
+    axis = 0 if kwargs else -1  # default: the last axis
+    e = np.exp(x)
+    np.testing.assert_allclose(nn.Softmax(**kwargs)(x).data, e / e.sum(axis, keepdims=True),
+                               rtol=1e-12)
+    assert repr(nn.Softmax(**kwargs)) == f"Softmax(dim={axis})"
+    assert nn.Softmax(**kwargs).dim == axis
+
+
+def test_softmax_positional_dim_and_both_keywords():
+    x = np.array([[0.0, np.log(3.0)], [np.log(3.0), 0.0]])
+    np.testing.assert_allclose(nn.Softmax(1)(x).data, [[0.25, 0.75], [0.75, 0.25]], rtol=1e-12)
+    with pytest.raises(TypeError, match=r"Softmax: pass dim= or axis=, not both"):
+        nn.Softmax(dim=1, axis=1)
