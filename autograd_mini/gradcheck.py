@@ -1,7 +1,8 @@
 """Compare backward's gradients with central finite differences."""
 import numpy as np
 
-from .tensor import Tensor, no_grad
+from .tape import no_grad
+from .tensor import Tensor
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):

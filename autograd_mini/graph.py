@@ -23,13 +23,12 @@ from functools import lru_cache
 import graphviz
 import numpy as np
 
-from .ops import OPS
+from .primitives import OPS
 from .tensor import Tensor
 
 SMALL = 4  # tensors with at most this many elements are shown value by value
 _VIEW_OPS = ("transpose", "reshape")  # ops whose output is still "the parameter" for grouping
 _COMMUTATIVE = ("add", "mul")  # no need to label which input is which
-_OPTION_PARAMS = ("shape", "axes", "axis", "idx", "keepdims")  # shown inline, not as nodes
 
 # kind -> (legend text, node attributes)
 _STYLES = {
@@ -93,14 +92,11 @@ class _Item:
 
 @lru_cache(maxsize=None)
 def _params(op_name):
-    """The op's parameter names, and which of them are options (axis, shape...)."""
+    """The names of the op's inputs (its forward's positional parameters)."""
     if op_name not in OPS:
         return ()
-    try:
-        sig = inspect.signature(OPS[op_name][0]).parameters.values()
-    except (TypeError, ValueError):
-        return ()
-    return tuple((p.name, p.default is not p.empty or p.name in _OPTION_PARAMS) for p in sig)
+    sig = inspect.signature(OPS[op_name].fwd).parameters.values()
+    return tuple(p.name for p in sig if p.kind is p.POSITIONAL_OR_KEYWORD)
 
 
 def _fmt(a, digits=4):
@@ -147,6 +143,12 @@ def _html(rows):
             text = f'<font color="{_GRAD_COLOR}">{text}</font>'
         cells.append(f"<tr><td>{text}</td></tr>")
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{"".join(cells)}</table>>'
+
+
+def _is_T(node, key, axes):
+    """x.T's transpose: all axes reversed, the familiar case, shown without its axes."""
+    return node.name == "transpose" and key == "axes" and list(axes) == list(
+        range(len(axes) - 1, -1, -1))
 
 
 def _is_operand(value):
@@ -203,10 +205,12 @@ def _walk(root):
         item = items[queue.popleft()]
         node = item.obj
         params = _params(node.name)
-        drawn, options = [], []
+        drawn = []
+        options = [_option_text(k, v) for k, v in (node.opts or {}).items()
+                   if v is not None and v is not False and not _is_T(node, k, v)]
         for i, value in enumerate(node.inputs):
-            pname, is_option = params[i] if i < len(params) else (f"arg{i}", False)
-            if isinstance(value, Tensor) or not is_option and _is_operand(value):
+            pname = params[i] if i < len(params) else f"arg{i}"
+            if isinstance(value, Tensor) or _is_operand(value):
                 drawn.append((i, pname, value))
             elif value is not None:
                 options.append(_option_text(pname, value))
@@ -281,7 +285,7 @@ def _label(item, show_values, show_grads, show_vjp):
     if show_grads and t.grad is not None:
         rows.append((_grad_text(t.grad), "grad"))
     if show_vjp and item.kind in ("op", "output") and item.obj.name in OPS:
-        rows.append((OPS[item.obj.name][1], "i"))
+        rows.append((OPS[item.obj.name].rule, "i"))
     return _html(rows)
 
 

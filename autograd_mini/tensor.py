@@ -1,109 +1,68 @@
-"""Tensor, the tape (one `Node` per recorded op) and the reverse sweep of `backward`.
+"""Tensor: an ndarray that records the ops applied to it, and the Python surface of the engine
+(construction, dtype rules, operators, comparisons, casts, in-place updates).
 
-The graph has no reference cycles: a Tensor points to the Node that made it (`grad_fn`), a Node
-points to its input Tensors and to its VJP closures, and never back to its output. Python's
-reference counting therefore frees a graph as soon as the last tensor of it is dropped.
+The ops themselves are in primitives.py (the table of derivatives) and compositions.py; the
+tape and the backward sweep in tape.py. The methods bound at the bottom of this file are those
+functions, so `x.sum(1)` and `F.sum(x, 1)` are one code path.
 """
-import contextvars
-import heapq
 import itertools
-import weakref
 
 import numpy as np
 
-_grad_enabled = contextvars.ContextVar("autograd_mini_grad_enabled", default=True)
+_ndarray = np.ndarray
+STALE = "stale"  # a Node's `out` once its output's array was replaced
 
-# One counter numbers the recorded ops and the assignments to `.data`. Ops are numbered in the
-# order they run, which is a topological order of the graph: backward replays them by
-# decreasing number. A tensor remembers the number of its last assignment, so "was an input of
-# this op reassigned after the op saved it?" is one integer comparison at backward time.
+# One counter numbers the recorded ops and the writes to tensors' data (see tape.py).
 _counter = itertools.count(1)
 
 
-class no_grad:
-    """Context manager (and decorator) in which no op is recorded. Thread- and task-safe."""
+class _SharedVersion:
+    """The version of an array shared by several Tensors (`detach()`, `Tensor(t)`): a write
+    through any of them makes every graph that saved the array stale, as in PyTorch."""
 
-    __slots__ = ("_tokens",)
+    __slots__ = ("v",)
 
-    def __init__(self):
-        self._tokens = []
+    def __init__(self, v):
+        self.v = v
 
-    def __enter__(self):
-        self._tokens.append(_grad_enabled.set(False))
-
-    def __exit__(self, *exc):
-        _grad_enabled.reset(self._tokens.pop())
-
-    def __call__(self, fn):
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
-        return wrapper
+    def __gt__(self, seq):
+        return self.v > seq
 
 
-def is_grad_enabled():
-    return _grad_enabled.get()
-
-
-class Node:
-    """One recorded op: its name, its inputs (Tensors or constants) and one VJP per input.
-
-    Made only by `_result`, which builds the op's output Tensor and its Node together.
-    """
-
-    __slots__ = ("name", "inputs", "vjps", "seq", "retained", "g")
-    # vjps: None once backward released the saved arrays; STALE, see Tensor.data
-    # seq: creation number, see _counter; retained: weakref to the output, for retain_grad()
-    # g: the output's gradient, summed over consumers during a backward sweep
-
-    def __repr__(self):
-        return f"<{self.name}>"
-
-
-def _result(out, name=None, inputs=None, vjps=None):
-    """An op's output as a Tensor, recorded with a new Node when `name` is given.
-
-    Written out rather than through __init__s: this runs once per op, the tape's hot path.
-    """
-    t = _new(Tensor)
-    t._data = out if type(out) is _ndarray else np.asarray(out)
-    t.grad, t._version, t.name = None, 0, None
-    if name is None:
-        t.requires_grad, t.grad_fn = False, None
-        return t
-    node = _new(Node)
-    node.name, node.inputs, node.vjps, node.seq = name, inputs, vjps, next(_counter)
-    node.retained = node.g = None
-    t.requires_grad, t.grad_fn = True, node
-    return t
+def _float_only(dtype, what):
+    if dtype.kind not in "fc":
+        raise TypeError(
+            f"{what}: only floating point tensors can require gradients, got dtype {dtype}; "
+            f"use float data, e.g. Tensor(data, dtype=np.float64) or t.float()")
 
 
 class Tensor:
     """An ndarray that records the ops applied to it, so that `backward()` can replay their VJPs.
 
-    Assigning to `.data` (including `t.data -= ...`) is tracked: a backward through an op that
-    saved the old array raises RuntimeError. Writing elements of the raw array (`t.data[0] = v`)
-    is not tracked, as with PyTorch's `.data`.
+    Writing to a tensor (assigning `.data`, `t.data -= ...`, in-place ops under no_grad()) is
+    tracked: a backward through an op that saved the old values raises RuntimeError. Writing
+    elements of the raw array (`t.data[0] = v`) is not tracked, as with PyTorch's `.data`.
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_version", "name", "__weakref__")
+    __slots__ = ("_data", "grad", "_rg", "grad_fn", "_version", "name", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad=False, dtype=None):
         if isinstance(data, Tensor):
-            data = data._data
+            src, data = data, data._data
+            if dtype is None or np.dtype(dtype) == data.dtype:
+                self._version = src._share_version()
+            else:
+                self._version = 0
+        else:
+            self._version = 0
         data = np.asarray(data, dtype=dtype)
-        if requires_grad and data.dtype.kind not in "fc":
-            raise TypeError(
-                f"Tensor: only floating point tensors can require gradients, got dtype "
-                f"{data.dtype}; pass float data or dtype=np.float64 (or np.float32)")
+        if requires_grad:
+            _float_only(data.dtype, "Tensor")
         self._data = data
         self.grad = None
-        self.requires_grad = bool(requires_grad)
+        self._rg = bool(requires_grad)
         self.grad_fn = None
-        self._version = 0
         self.name = None  # a parameter's dotted name, set by nn.Module, shown by draw_graph
 
     # -- the array and its metadata ------------------------------------------------------------
@@ -115,16 +74,52 @@ class Tensor:
     def data(self, value):
         if type(value) is not _ndarray:
             value = value._data if isinstance(value, Tensor) else np.asarray(value)
-        self._version = next(_counter)
-        if self.grad_fn is not None:
-            self.grad_fn.vjps = STALE  # the op may have saved its output: its VJPs are void
+        if self._rg and value.dtype.kind not in "fc":
+            _float_only(value.dtype, ".data of a tensor that requires grad")
+        self._bump()
         self._data = value
+
+    def _bump(self):
+        """Record a write: graphs that saved this tensor (or its output node's array) go stale."""
+        v = self._version
+        if type(v) is int:
+            self._version = next(_counter)
+        else:
+            v.v = next(_counter)
+        fn = self.grad_fn
+        if fn is not None and fn.out is not None:
+            fn.out = STALE  # the op saved its output: its VJP would read the new values
+
+    def _share_version(self):
+        if type(self._version) is int:
+            self._version = _SharedVersion(self._version)
+        return self._version
+
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if value:
+            _float_only(self._data.dtype, "requires_grad")
+        elif self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad: you can only change requires_grad of leaf tensors; use "
+                "t.detach() to get a tensor without grad")
+        self._rg = bool(value)
 
     shape = property(lambda self: self._data.shape)
     ndim = property(lambda self: self._data.ndim)
     dtype = property(lambda self: self._data.dtype)
-    size = property(lambda self: self._data.size)
+    size = property(lambda self: self._data.size)  # numpy's attribute; numel() as PyTorch
     is_leaf = property(lambda self: self.grad_fn is None)
+
+    def numel(self):
+        return self._data.size
+
+    def dim(self):
+        return self._data.ndim
 
     def __len__(self):
         return len(self._data)
@@ -135,17 +130,43 @@ class Tensor:
     def numpy(self):
         return self._data
 
+    def tolist(self):
+        return self._data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return a.copy() if copy else a
+
+    def __float__(self):
+        return float(self._one("float"))
+
+    def __int__(self):
+        return int(self._one("int"))
+
+    def __bool__(self):
+        return bool(self._one("bool"))
+
+    def _one(self, what):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"{what}(): a Tensor with {self._data.size} elements (shape {self._data.shape}) "
+                f"cannot be converted to a scalar; only one-element tensors can (use .any() or "
+                f".all() for a truth value)")
+        return self._data.reshape(()).item()
+
     def detach(self):
-        """A new leaf sharing this tensor's array, cut from the graph."""
-        return Tensor(self._data)
+        """A new leaf sharing this tensor's array (and its version), cut from the graph."""
+        t = Tensor.__new__(Tensor)
+        t._data, t.grad, t._rg, t.grad_fn, t.name = self._data, None, False, None, None
+        t._version = self._share_version()
+        return t
 
     def zero_grad(self):
         self.grad = None
 
     def retain_grad(self):
         """Keep `.grad` on this non-leaf tensor after backward (leaves always keep theirs)."""
-        if self.grad_fn is not None:
-            self.grad_fn.retained = weakref.ref(self)
+        tape.retain_grad(self)
 
     def __repr__(self):
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
@@ -154,133 +175,136 @@ class Tensor:
             extra += f", dtype={self._data.dtype}"
         if self.grad_fn is not None:
             extra += f", grad_fn=<{self.grad_fn.name}>"
-        elif self.requires_grad:
+        elif self._rg:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
     def __hash__(self):
         return id(self)
 
-    def __bool__(self):
-        return bool(self._data)
-
     # -- backward ------------------------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False):
-        """Accumulate d(self)/d(leaf), contracted with `grad`, into `.grad` of every leaf.
+    def backward(self, gradient=None, retain_graph=False, create_graph=False, *, grad=None):
+        """Accumulate d(self)/d(leaf), contracted with `gradient`, into `.grad` of every leaf.
 
-        `grad` defaults to 1 for a one-element tensor and is required otherwise.
+        `gradient` (alias `grad`) defaults to 1 for a one-element tensor and is required
+        otherwise. For derivatives of derivatives use `autograd_mini.grad(..., create_graph=True)`.
         """
-        if not self.requires_grad:
+        if create_graph:
+            raise NotImplementedError(
+                "backward(create_graph=True): .grad stays a first-order ndarray here; use "
+                "autograd_mini.grad(outputs, inputs, create_graph=True) for higher derivatives")
+        if not self._rg:
             raise RuntimeError(
                 "backward: this tensor does not require grad and has no grad_fn; create the "
                 "inputs with requires_grad=True (and not under no_grad()) to get gradients")
-        data = self._data
-        if grad is None:
-            if data.size != 1:
-                raise ValueError(
-                    f"backward: grad can be implicitly created only for one-element outputs, "
-                    f"but the output has shape {data.shape}; call .sum() first or pass "
-                    f"grad= an array of shape {data.shape}")
-            grad = np.ones(data.shape, data.dtype)  # ones_like's Python layer costs 2 us
+        seed = tape.seed(self, gradient if grad is None else grad, "backward")
+        tape.sweep((self,), (seed,), retain_graph)
+
+
+from . import tape  # noqa: E402  (tape builds on Tensor)
+from . import compositions as C, primitives as P  # noqa: E402  (the surface binds to them)
+
+_GRAD = tape.GRAD
+
+
+def _flip(f):
+    return lambda self, other: f(other, self)
+
+
+def _inplace(op, ufunc):
+    """An in-place method as PyTorch: under no_grad() (or when nothing requires grad) the array
+    is changed in place and the version bumped; with grad on, a non-leaf tensor becomes the
+    recorded result of the op; a leaf that requires grad refuses."""
+    def method(self, other):
+        other_rg = isinstance(other, Tensor) and other._rg
+        if tape._mode.get() is _GRAD and (self._rg or other_rg):
+            if self.grad_fn is None and self._rg:
+                raise RuntimeError(
+                    f"{op.__name__}_: a leaf Variable that requires grad is being used in an "
+                    f"in-place operation; wrap the update in `with no_grad():` (e.g. "
+                    f"`with no_grad(): w -= lr * w.grad`)")
+            before = Tensor.__new__(Tensor)  # the tensor as it was, for the op to consume
+            before._data, before.grad, before._rg, before.grad_fn, before.name = (
+                self._data, None, self._rg, self.grad_fn, None)
+            before._version = self._version
+            new = op(before, other)
+            self._bump()  # ops recorded earlier that consumed `self` must not route through it
+            self._data, self.grad_fn, self._rg = new._data, new.grad_fn, True
         else:
-            grad = np.asarray(grad._data if isinstance(grad, Tensor) else grad, dtype=data.dtype)
-            if grad.shape != data.shape:
-                raise ValueError(
-                    f"backward: grad has shape {grad.shape} but the output has shape "
-                    f"{data.shape}; pass a grad of the output's shape")
-        if self.grad_fn is None:
-            _accumulate_leaf(self, grad, grad)  # grad may be the caller's array: copy it
-        else:
-            _backward(self.grad_fn, grad, retain_graph)
+            o = other._data if isinstance(other, Tensor) else other
+            ufunc(self._data, o, out=self._data, casting="same_kind")
+            self._bump()
+        return self
+
+    method.__name__ = f"{op.__name__}_"
+    return method
 
 
-def _accumulate_leaf(t, g, upstream):
-    if type(g) is not _ndarray:
-        g = np.asarray(g)  # ops on 0-d arrays give numpy scalars; .grad is always an ndarray
-    if t.grad is None:
-        # .grad must own its memory: g may be a view, or an array also routed elsewhere.
-        t.grad = g.copy() if (g is upstream or g.base is not None) else g
-    else:
-        total = t.grad + g
-        t.grad = total if type(total) is _ndarray else np.asarray(total)
+def _fill(self, value):
+    with tape.no_grad():
+        return _set(self, value)
 
 
-def _unbroadcast(g, shape):
-    """Sum `g` over the axes that broadcasting added or stretched, down to `shape`."""
-    extra = g.ndim - len(shape)
-    if extra:
-        g = g.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if stretched:
-        g = g.sum(axis=stretched, keepdims=True)
-    return g
+def _set(self, value):
+    if tape._mode.get() is _GRAD and self.grad_fn is None and self._rg:
+        raise RuntimeError("in-place op on a leaf Variable that requires grad; wrap it in "
+                           "`with no_grad():`")
+    self._data[...] = value._data if isinstance(value, Tensor) else value
+    self._bump()
+    return self
 
 
-STALE = "stale"
-_new = object.__new__
-_ndarray = np.ndarray
+def _zero(self):
+    return _set(self, 0)
 
 
-def _stale(node):
-    return RuntimeError(
-        f"backward: an array saved by op '{node.name}' was replaced by an assignment to .data "
-        f"after the op was recorded, so its gradient would be wrong; run the forward pass again "
-        f"after changing .data (e.g. after optimizer.step())")
+def _clamp_(self, min=None, max=None):
+    if tape._mode.get() is _GRAD and self.grad_fn is None and self._rg:
+        raise RuntimeError("clamp_: in-place op on a leaf Variable that requires grad; wrap it "
+                           "in `with no_grad():`")
+    np.clip(self._data, min, max, out=self._data)
+    self._bump()
+    return self
 
 
-def _dead(node):
-    if node.vjps is STALE:
-        return _stale(node)
-    return RuntimeError(
-        f"backward: trying to backward through the graph a second time (op '{node.name}'): "
-        f"its saved arrays were freed by the first backward; pass retain_graph=True to the "
-        f"first backward call if you need to call it twice")
+def _cast(dtype):
+    return lambda self: C.to(self, dtype)
 
 
-def _backward(root, seed, retain_graph):
-    # Ops run in increasing `seq`, so every consumer of a node has a larger seq than the node.
-    # Popping the largest seq first therefore reaches a node only after all the consumers that
-    # pass it a gradient (the order PyTorch's engine uses). A node enters the heap with its
-    # first gradient contribution; later ones are summed into node.g.
-    root.g = seed
-    heap = [(-root.seq, root)]
-    pop, push = heapq.heappop, heapq.heappush
-    try:
-        while heap:
-            node = pop(heap)[1]
-            g, node.g = node.g, None
-            vjps = node.vjps
-            if type(vjps) is not tuple:
-                raise _dead(node)
-            if node.retained is not None:
-                t = node.retained()
-                if t is not None:
-                    _accumulate_leaf(t, g, g)  # g may also flow on to other nodes: copy it
-            seq = node.seq
-            for t, vjp in zip(node.inputs, vjps):
-                if not isinstance(t, Tensor):
-                    continue
-                if t._version > seq:
-                    raise _stale(node)
-                if not t.requires_grad:
-                    continue  # frozen tensors: skip their VJP entirely
-                gt = vjp(g)
-                data = t._data
-                if gt.shape != data.shape:
-                    gt = _unbroadcast(gt, data.shape)
-                if gt.dtype is not data.dtype and gt.dtype != data.dtype:
-                    gt = gt.astype(data.dtype)
-                fn = t.grad_fn
-                if fn is None:
-                    _accumulate_leaf(t, gt, g)
-                elif fn.g is None:
-                    fn.g = gt
-                    push(heap, (-fn.seq, fn))
-                else:
-                    fn.g = fn.g + gt
-            if not retain_graph:
-                node.vjps = None
-    except BaseException:
-        for _, node in heap:  # leave no half-summed gradient behind for the next backward
-            node.g = None
-        raise
+def _compare(ufunc):
+    """An elementwise comparison: a bool Tensor that does not require grad."""
+    return lambda self, other: tape.result(
+        ufunc(self._data, other._data if isinstance(other, Tensor) else other))
+
+
+for _name, _f in [("add", P.add), ("sub", P.sub), ("mul", P.mul), ("div", P.div),
+                  ("pow", P.pow), ("matmul", P.matmul)]:
+    setattr(Tensor, f"__{_name if _name != 'div' else 'truediv'}__", _f)
+    setattr(Tensor, f"__r{_name if _name != 'div' else 'truediv'}__", _flip(_f))
+    setattr(Tensor, _name, _f)
+for _name, _ufunc in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+                      ("div", np.true_divide)]:
+    _m = _inplace(getattr(P, _name), _ufunc)
+    setattr(Tensor, f"{_name}_", _m)
+    setattr(Tensor, f"__i{_name if _name != 'div' else 'truediv'}__", _m)
+Tensor.__ipow__ = _inplace(P.pow, np.power)
+Tensor.__neg__ = Tensor.neg = P.neg
+Tensor.__abs__ = Tensor.abs = P.abs
+for _f in (P.exp, P.log, P.sqrt, P.sign, P.sigmoid, P.tanh, P.relu):
+    setattr(Tensor, _f.__name__, _f)
+for _f in (C.sum, C.mean, C.amax, C.amin, C.argmax, C.argmin, C.max, C.min, C.softmax,
+           C.log_softmax, C.logsumexp, C.reshape, C.permute, C.transpose, C.swapaxes,
+           C.unsqueeze, C.to):
+    setattr(Tensor, _f.__name__, _f)
+Tensor.__getitem__ = C.getitem
+Tensor.T = property(C.T)
+Tensor.mT = property(C.mT)
+Tensor.type = C.to
+Tensor.float, Tensor.double = _cast(np.float32), _cast(np.float64)
+Tensor.long, Tensor.int, Tensor.bool = _cast(np.int64), _cast(np.int32), _cast(np.bool_)
+Tensor.zero_, Tensor.fill_, Tensor.copy_, Tensor.clamp_ = _zero, _fill, _fill, _clamp_
+for _name, _ufunc in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
+                      ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal)]:
+    setattr(Tensor, f"__{_name}__", _compare(_ufunc))
+    setattr(Tensor, _name, _compare(_ufunc))
+Tensor.__hash__ = lambda self: id(self)  # stays hashable by identity beside __eq__

@@ -94,7 +94,7 @@ def test_attributes():
     (lambda a, b: -a, "neg"), (lambda a, b: a.exp(), "exp"), (lambda a, b: a.sum(), "sum"),
     (lambda a, b: a.mean(), "mean"), (lambda a, b: a.max(), "max"),
     (lambda a, b: a.softmax(), "softmax"), (lambda a, b: a.reshape(4), "reshape"),
-    (lambda a, b: a.transpose(), "transpose"), (lambda a, b: a[0], "getitem"),
+    (lambda a, b: a.transpose(0, 1), "transpose"), (lambda a, b: a[0], "getitem"),
 ])
 def test_grad_fn_name_is_the_op(expr, name):
     a = Tensor(np.ones((2, 2)) * 0.5, requires_grad=True)
@@ -270,7 +270,7 @@ AXES = [None, 0, 1, -1, (0, 2), (0, 1, 2), (-1, -3)]
 
 @pytest.mark.parametrize("axis", AXES)
 @pytest.mark.parametrize("keepdims", [False, True])
-@pytest.mark.parametrize("name, ref", [("sum", np.sum), ("mean", np.mean), ("max", np.max)])
+@pytest.mark.parametrize("name, ref", [("sum", np.sum), ("mean", np.mean), ("amax", np.max)])
 def test_reductions(name, ref, axis, keepdims):
     a = randn(2, 3, 4)  # continuous random data: no ties
     method = lambda t: getattr(t, name)(axis=axis, keepdims=keepdims)
@@ -293,13 +293,13 @@ def test_reductions_default_all_axes():
 
 def test_max_ties_split_equally():
     x = Tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], requires_grad=True)
-    x.max(axis=1).sum().backward()
+    x.amax(axis=1).sum().backward()
     np.testing.assert_allclose(x.grad, [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
     x.zero_grad()
     x.max().backward()  # axis=None: the two 3s share the gradient
     np.testing.assert_allclose(x.grad, [[0, 0.5, 0.5], [0, 0, 0]])
     y = Tensor([[5.0, 5.0], [5.0, 1.0]], requires_grad=True)
-    F.max(y, axis=(0, 1), keepdims=True).backward(np.array([[6.0]]))
+    F.amax(y, axis=(0, 1), keepdims=True).backward(np.array([[6.0]]))
     np.testing.assert_allclose(y.grad, [[2.0, 2.0], [2.0, 0.0]])
 
 
@@ -360,13 +360,14 @@ def test_reshape_forms():
 
 def test_transpose_forms():
     a = randn(2, 3, 4)
-    assert Tensor(a).transpose().shape == (4, 3, 2)  # reversed when empty
-    np.testing.assert_array_equal(Tensor(a).transpose().data, a.transpose())
-    np.testing.assert_array_equal(Tensor(a).transpose(1, 0, 2).data, a.transpose(1, 0, 2))
-    np.testing.assert_array_equal(Tensor(a).transpose((2, 0, 1)).data, a.transpose(2, 0, 1))
+    # API v2: transpose(dim0, dim1) swaps two axes as PyTorch; permute(*dims) permutes
+    np.testing.assert_array_equal(Tensor(a).transpose(0, 2).data, a.swapaxes(0, 2))
+    np.testing.assert_array_equal(Tensor(a).permute(1, 0, 2).data, a.transpose(1, 0, 2))
+    np.testing.assert_array_equal(Tensor(a).permute((2, 0, 1)).data, a.transpose(2, 0, 1))
+    np.testing.assert_array_equal(Tensor(a).T.data, a.transpose())
     np.testing.assert_array_equal(Tensor(a).T.data, a.T)
-    for f in (lambda t: t.transpose(), lambda t: t.transpose(1, 0, 2),
-              lambda t: t.transpose(2, 0, 1), lambda t: t.transpose(-1, 0, 1), lambda t: t.T):
+    for f in (lambda t: t.transpose(0, 2), lambda t: t.permute(1, 0, 2),
+              lambda t: t.permute(2, 0, 1), lambda t: t.permute(-1, 0, 1), lambda t: t.T):
         check(f, a)
     m = randn(3, 5)
     check(lambda t: t.T, m)

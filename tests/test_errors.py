@@ -93,7 +93,7 @@ def test_backward_on_tensor_not_requiring_grad():
     (lambda x: x.mean(axis=2), "mean"),
     (lambda x: x.max(axis=-3), "max"),
     (lambda x: F.softmax(x, axis=5), "softmax"),
-    (lambda x: x.transpose(0, 0), "transpose"),
+    (lambda x: x.permute(0, 0), "permute"),
 ])
 def test_bad_shape_arguments_name_the_op(fn, name):
     with pytest.raises((ValueError, IndexError)) as info:

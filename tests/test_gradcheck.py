@@ -5,15 +5,16 @@ import numpy as np
 import pytest
 
 from autograd_mini import OPS, Tensor, gradcheck
-from autograd_mini.ops import op
+from autograd_mini.primitives import primitive
 
 
 @pytest.fixture
 def wrong_square():
     """A test-only op whose VJP forgets the factor 2 of d(x^2)/dx."""
-    @op("wrong_square", "dx = g * x (deliberately wrong: should be 2 g x)")
+    @primitive("wrong_square", "dx = g * x (deliberately wrong: should be 2 g x)",
+               lambda g, x, _: g * x)
     def wrong_square(x):
-        return x * x, lambda g: g * x
+        return x * x
 
     yield wrong_square
     OPS.pop("wrong_square")

@@ -163,7 +163,7 @@ F32 = [  # (id, fn, input shapes); inputs are positive float32
     ("sum", lambda x: x.sum(axis=0), [(2, 3)]),
     ("mean", lambda x: x.mean(), [(2, 3)]),
     ("mean-axis", lambda x: x.mean(axis=(0, 1), keepdims=True), [(2, 3)]),
-    ("max", lambda x: x.max(axis=1), [(2, 3)]),
+    ("max", lambda x: x.amax(axis=1), [(2, 3)]),
     ("softmax", lambda x: x.softmax(), [(2, 3)]),
     ("log_softmax", lambda x: x.log_softmax(axis=0), [(2, 3)]),
     ("logsumexp", lambda x: x.logsumexp(axis=1), [(2, 3)]),
@@ -172,6 +172,11 @@ F32 = [  # (id, fn, input shapes); inputs are positive float32
     ("transpose", lambda x: x.T, [(2, 3)]),
     ("getitem", lambda x: x[[0, 0, 1]], [(2, 3)]),
     ("F.sigmoid", F.sigmoid, [(3,)]),
+    ("sign", lambda x: x.sign(), [(3,)]),
+    ("maximum", lambda x, y: F.maximum(x, y), [(2, 3), (3,)]),
+    ("where", lambda x, y: F.where(x > 1, x, y), [(2, 3), (3,)]),
+    ("expand", lambda x: F.expand(x, shape=(2, 3)), [(3,)]),
+    ("to", lambda x: x.double().float(), [(3,)]),
 ]
 
 
@@ -231,7 +236,7 @@ def test_every_op_is_covered_by_the_float32_table():
         ts = [Tensor(np.ones(s, dtype=np.float32), requires_grad=True) for s in shapes]
         node = fn(*ts).grad_fn
         names.add(node.name)
-    assert names == set(OPS) - LOSS_OPS
+    assert names == set(OPS) - LOSS_OPS - {"index_put"}  # getitem's VJP: see test_higher_order
 
 
 # -- domain errors follow numpy: nan/inf with a warning, not a crash ---------------------------

@@ -1,0 +1,386 @@
+"""The op table: each primitive's forward and one VJP per input, side by side.
+
+A forward is a function of numpy arrays (or Python scalars): positional parameters are the
+op's inputs, keyword-only ones its options (axis, shape...). Each VJP is a function of the
+output's gradient `g`, the inputs, the output `out`, and the options, as in PyTorch's
+`derivatives.yaml`: `sigmoid: dx = g * out * (1 - out)`. A VJP whose output parameter is not
+named `out` does not keep the output alive.
+
+The engine runs each VJP in one of two ways (tape.py). In first-order backward it gets ndarrays,
+and the primitives it calls return ndarrays. With `create_graph=True` it gets the input Tensors
+and the output Tensor, so every step is recorded and can be differentiated again. So a VJP uses
+only the operators, methods common to ndarray and Tensor (`sum(axis=, keepdims=)`, `reshape`,
+`swapaxes`, `shape`, `ndim`), comparisons (constants for the gradient) and primitives from this
+table; it never closes over a value the forward computed, which would be a constant to a second
+derivative. The engine calls a VJP only for inputs that require grad, sums broadcast axes back
+to the input's shape, checks the shape and casts to the input's dtype, so the VJPs are just math.
+`rule` is the derivative in one line, shown by `draw_graph(show_vjp=True)`.
+"""
+import builtins
+import functools
+import inspect
+
+import numpy as np
+
+from .tape import RAW, ShapeError, _mode, record, result
+from .tensor import Tensor, _ndarray
+
+OPS = {}  # name -> Primitive
+
+
+class Primitive:
+    """One row of the table: name, one-line rule, forward, VJPs (one per input)."""
+
+    __slots__ = ("name", "rule", "fwd", "vjps", "needs_out", "joint")
+
+    def __init__(self, name, rule, fwd, vjps, joint=None):
+        self.name, self.rule, self.fwd, self.vjps, self.joint = name, rule, fwd, vjps, joint
+        self.needs_out = builtins.any(
+            v is not None and "out" in v.__code__.co_varnames[:v.__code__.co_argcount]
+            for v in vjps)
+
+    def __repr__(self):
+        return f"<primitive {self.name}: {self.rule}>"
+
+
+def _raise(name, args, err):
+    shapes = ", ".join(str(np.shape(a._data if isinstance(a, Tensor) else a)) for a in args)
+    hint = ("; broadcasting needs each trailing axis to be equal or 1: reshape an operand, e.g. "
+            "b.reshape(-1, 1) for a column" if "broadcast" in str(err) else "")
+    raise ShapeError(f"{name}: {err} (input shapes: {shapes}){hint}") from None
+
+
+def _weak(a, other):
+    """A numpy scalar or 0-d float array next to a float array with dimensions acts as a Python
+    scalar (PyTorch's promotion): x32 * np.float64(2) stays float32."""
+    if type(other) is _ndarray and other.ndim and other.dtype.kind == "f" and a.dtype.kind == "f":
+        return a.astype(other.dtype)
+    return a
+
+
+def primitive(name, rule, *vjps, promote=False):
+    """Register `fwd` with its VJPs and return the function of Tensors that records it.
+
+    `promote`: a binary elementwise op, whose 0-d operands take the other operand's float dtype.
+    """
+    def register(fwd):
+        prim = OPS[name] = Primitive(name, rule, fwd, vjps)
+        sig = inspect.signature(fwd)
+        n = builtins.sum(p.kind is p.POSITIONAL_OR_KEYWORD for p in sig.parameters.values())
+        kwdefaults = fwd.__kwdefaults__ or {}
+
+        def bind(args, opts):  # inputs given by keyword or left at their defaults: rare
+            try:
+                bound = sig.bind(*args, **opts)
+            except TypeError as err:
+                raise TypeError(f"{name}(): {err}") from None
+            bound.apply_defaults()
+            values = list(bound.arguments.values())
+            return tuple(values[:n]), dict(zip(list(bound.arguments)[n:], values[n:]))
+
+        @functools.wraps(fwd)
+        def apply(*args, **opts):
+            mode = _mode.get()
+            if mode is RAW:  # inside a first-order VJP: arrays in, arrays out
+                return fwd(*args, **opts)
+            if len(args) != n or opts and not opts.keys() <= kwdefaults.keys():
+                args, opts = bind(args, opts)
+            rg = False
+            saved = list(args)
+            for i, a in enumerate(args):
+                if isinstance(a, Tensor):
+                    saved[i] = a._data
+                    rg = rg or a._rg
+                elif isinstance(a, np.generic):
+                    saved[i] = a.item()  # a Python scalar: numpy's weak promotion applies
+            if promote and type(saved[0]) is _ndarray and type(saved[1]) is _ndarray:
+                a, b = saved
+                if a.dtype is not b.dtype:
+                    if not a.ndim:
+                        saved[0] = _weak(a, b)
+                    elif not b.ndim:
+                        saved[1] = _weak(b, a)
+            if kwdefaults:
+                opts = {**kwdefaults, **opts}
+            try:
+                out = fwd(*saved, **opts)
+            except ValueError as err:
+                _raise(name, args, err)
+            if rg and mode:
+                return record(out, prim, args, tuple(saved), opts or None)
+            return result(out)
+
+        apply.primitive = prim
+        return apply
+
+    return register
+
+
+# -- helpers the VJPs share --------------------------------------------------------------------
+
+def swap(a):
+    """Transpose the last two axes (a matrix, or a batch of matrices)."""
+    return a.swapaxes(-1, -2)
+
+
+def _kept(shape, axis):
+    """`shape` after a reduction over `axis` with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis)}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _rows(a):
+    """The samples of a batch as rows of a matrix: (..., k) -> (n, k)."""
+    return a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
+
+
+# -- binary, broadcasting ----------------------------------------------------------------------
+
+@primitive("add", "da = g, db = g", lambda g, a, b, _: g, lambda g, a, b, _: g, promote=True)
+def add(a, b):
+    return a + b
+
+
+@primitive("sub", "da = g, db = -g", lambda g, a, b, _: g, lambda g, a, b, _: -g, promote=True)
+def sub(a, b):
+    return a - b
+
+
+@primitive("mul", "da = g * b, db = g * a",
+           lambda g, a, b, _: g * b,
+           lambda g, a, b, _: g * a, promote=True)
+def mul(a, b):
+    return a * b
+
+
+@primitive("div", "da = g / b, db = -g * out / b",
+           lambda g, a, b, _: g / b,
+           lambda g, a, b, out: -g * out / b, promote=True)
+def div(a, b):
+    return a / b
+
+
+def _pow_da(g, a, b, _):
+    if isinstance(b, (int, float)):  # the usual constant exponent
+        return g * b * a ** (b - 1) if b != 0 else g * 0
+    return g * b * where(b == 0, 1, a) ** (b - 1)  # d/da a^0 = 0, also at a = 0
+
+
+@primitive("pow", "da = g * b * a^(b-1), db = g * out * log(a)  (0 where b = 0, resp. a = 0)",
+           _pow_da,
+           lambda g, a, b, out: g * out * log(where(a == 0, 1, a)), promote=True)
+def pow(a, b):
+    return a ** b
+
+
+@primitive("maximum", "da = g * [a > b] + g/2 * [a = b], db likewise",
+           lambda g, a, b, _: g * ((a > b) + (a == b) * 0.5),
+           lambda g, a, b, _: g * ((b > a) + (a == b) * 0.5), promote=True)
+def maximum(a, b):
+    return np.maximum(a, b)
+
+
+@primitive("where", "da = where(cond, g, 0), db = where(cond, 0, g)",
+           None,
+           lambda g, cond, a, b, _: where(cond, g, 0),
+           lambda g, cond, a, b, _: where(cond, 0, g))
+def where(condition, input, other):
+    """input where condition holds, other elsewhere (broadcasting all three)."""
+    return np.where(condition, input, other)
+
+
+def _matmul_da(g, a, b, _):
+    if b.ndim == 1:  # out dropped b's column axis: da = g (..., n) outer b (k,)
+        return g.reshape(g.shape + (1,)) * b
+    if a.ndim == 1:  # out dropped a's row axis: da = b @ g, per batch
+        r = b @ g.reshape(g.shape + (1,))
+        return r.reshape(r.shape[:-1])
+    return g @ swap(b)
+
+
+def _matmul_db(g, a, b, _):
+    if b.ndim == 1:  # out dropped b's column axis: db = a^T g, per batch (g * a if a is 1-D)
+        if a.ndim == 1:
+            return g * a
+        r = swap(a) @ g.reshape(g.shape + (1,))
+        return r.reshape(r.shape[:-1])
+    if a.ndim == 1:  # db = a (k,) outer g (..., m)
+        return a.reshape(-1, 1) * g.reshape(g.shape[:-1] + (1, g.shape[-1]))
+    return swap(a) @ g
+
+
+@primitive("matmul", "da = g @ b.T, db = a.T @ g", _matmul_da, _matmul_db)
+def matmul(a, b):
+    """a @ b as numpy: 1-D operands are promoted to matrices, leading axes broadcast."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul needs operands of at least one dimension; use * for scalars")
+    try:
+        return a @ b
+    except ValueError:
+        if a.shape[-1] == (b.shape[0] if b.ndim == 1 else b.shape[-2]):
+            raise ValueError(
+                f"the batch axes of shapes {a.shape} and {b.shape} do not broadcast: "
+                f"{a.shape[:-2]} and {b.shape[:-2]}") from None
+        raise ValueError(
+            f"shapes {a.shape} and {b.shape} are not aligned: the last axis of the first "
+            f"({a.shape[-1]}) must equal the {'only' if b.ndim == 1 else 'second-to-last'} "
+            f"axis of the second ({b.shape[0] if b.ndim == 1 else b.shape[-2]})") from None
+
+
+@primitive("linear", "dx = g @ W, dW = g.T @ x, db = sum_rows(g)",
+           lambda g, x, w, b, _: g @ w,
+           lambda g, x, w, b, _: _rows(g).T @ _rows(x),
+           lambda g, x, w, b, _: _rows(g).sum(axis=0))
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias, the affine map of nn.Linear: input (..., in), weight (out, in),
+    bias (out,). One op instead of three: dW comes out in weight's own layout (no transposed
+    copy) and db is a sum over rows (no general unbroadcast)."""
+    out = input @ weight.T
+    return out if bias is None else out + bias
+
+
+# -- unary, elementwise ------------------------------------------------------------------------
+
+@primitive("neg", "dx = -g", lambda g, x, _: -g)
+def neg(x):
+    return -x
+
+
+@primitive("exp", "dx = g * out", lambda g, x, out: g * out)
+def exp(x):
+    return np.exp(x)
+
+
+@primitive("log", "dx = g / x", lambda g, x, _: g / x)
+def log(x):
+    return np.log(x)
+
+
+@primitive("sqrt", "dx = g / (2 out)", lambda g, x, out: g / (2 * out))
+def sqrt(x):
+    return np.sqrt(x)
+
+
+@primitive("abs", "dx = g * sign(x)", lambda g, x, _: g * sign(x))
+def abs(x):
+    return np.abs(x)
+
+
+@primitive("sign", "dx = 0", lambda g, x, _: g * 0)
+def sign(x):
+    return np.sign(x)
+
+
+@primitive("sigmoid", "dx = g * out * (1 - out)", lambda g, x, out: g * out * (1 - out))
+def sigmoid(x):
+    """1 / (1 + exp(-x)), computed from exp(-|x|) so that it never overflows."""
+    e = np.exp(-np.abs(x))
+    s = 1 / (1 + e)
+    return np.where(x >= 0, s, e * s)
+
+
+@primitive("tanh", "dx = g * (1 - out^2)", lambda g, x, out: g * (1 - out * out))
+def tanh(x):
+    return np.tanh(x)
+
+
+@primitive("relu", "dx = g * (x > 0)", lambda g, x, _: g * (x > 0))
+def relu(x):
+    return np.maximum(x, 0)
+
+
+# -- reductions and the softmax family ---------------------------------------------------------
+
+@primitive("sum", "dx = expand(g, x.shape)",
+           lambda g, x, _, *, axis, keepdims: expand(g.reshape(_kept(x.shape, axis)),
+                                                    shape=x.shape))
+def sum(x, *, axis=None, keepdims=False):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+@primitive("mean", "dx = expand(g, x.shape) / n",
+           lambda g, x, out, *, axis, keepdims: expand(g.reshape(_kept(x.shape, axis)),
+                                                      shape=x.shape) / (x.size // builtins.max(out.size, 1)))
+def mean(x, *, axis=None, keepdims=False):
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _amax_vjp(g, x, out, *, axis, keepdims):
+    kept = _kept(x.shape, axis)
+    mask = x == out.reshape(kept)
+    return g.reshape(kept) * mask / mask.sum(axis=axis, keepdims=True)
+
+
+@primitive("max", "dx = g * [x == out] / #ties", _amax_vjp)
+def amax(x, *, axis=None, keepdims=False):
+    """The largest value along `axis`; the gradient is split equally among tied maxima."""
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+@primitive("softmax", "dx = out * (g - sum(g * out))",
+           lambda g, x, out, *, axis: out * (g - (g * out).sum(axis=axis, keepdims=True)))
+def softmax(x, *, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@primitive("log_softmax", "dx = g - exp(out) * sum(g)",
+           lambda g, x, out, *, axis: g - exp(out) * g.sum(axis=axis, keepdims=True))
+def log_softmax(x, *, axis=-1):
+    z = x - np.max(x, axis=axis, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+
+@primitive("logsumexp", "dx = g * exp(x - out)",
+           lambda g, x, out, *, axis, keepdims: (g.reshape(_kept(x.shape, axis))
+                                                 * exp(x - out.reshape(_kept(x.shape, axis)))))
+def logsumexp(x, *, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along an axis: no shift
+    lse = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+    return lse if keepdims else lse.reshape(np.shape(np.sum(x, axis=axis)))
+
+
+# -- shape -------------------------------------------------------------------------------------
+
+@primitive("reshape", "dx = g.reshape(x.shape)", lambda g, x, _, *, shape: g.reshape(x.shape))
+def reshape(input, *, shape):
+    return np.reshape(input, shape)
+
+
+@primitive("transpose", "dx = transpose(g, inverse(axes))",
+           lambda g, x, _, *, axes: transpose(g, axes=tuple(np.argsort(axes))))
+def transpose(input, *, axes):
+    """The axes permuted: out.shape[i] = input.shape[axes[i]] (numpy's transpose)."""
+    return np.transpose(input, axes)
+
+
+@primitive("expand", "dx = g summed over the broadcast axes", lambda g, x, _, *, shape: g)
+def expand(input, *, shape):
+    """`input` broadcast to `shape` (a read-only view); its VJP is the engine's broadcast sum."""
+    return np.broadcast_to(input, shape)
+
+
+@primitive("getitem", "dx = zeros(x.shape); dx[idx] += g",
+           lambda g, x, _, *, idx: index_put(g, idx=idx, shape=x.shape))
+def getitem(input, *, idx):
+    """input[idx], basic or integer-array indexing (idx holds no Tensors)."""
+    return input[idx]
+
+
+@primitive("index_put", "dg = dx[idx]", lambda g, x, _, *, idx, shape: getitem(g, idx=idx))
+def index_put(values, *, idx, shape):
+    """zeros(shape) with `values` added at `idx`, repeated indices accumulating: the adjoint of
+    getitem, and its VJP."""
+    out = np.zeros(shape, np.result_type(values))
+    np.add.at(out, idx, values)
+    return out
+
+
+@primitive("to", "dx = g cast back to x's dtype", lambda g, x, _, *, dtype: g)
+def to(input, *, dtype):
+    """input as `dtype` (no copy if it already is)."""
+    return input.astype(dtype, copy=False)

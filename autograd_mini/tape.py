@@ -1,0 +1,345 @@
+"""The tape: one `Node` per recorded op, grad modes, and the reverse sweep behind
+`Tensor.backward` and `grad`.
+
+A gradient's walk from the output to the leaves happens here and nowhere else. The sweep is the
+algorithm of the lecture notes: visit the ops in reverse order, give each the gradient of its
+output, call one VJP per input, sum what arrives at each input, and reduce broadcast axes and
+check the shape in one shared place.
+
+The same VJPs serve both kinds of sweep. In first-order backward the engine runs in RAW mode: the
+VJPs get ndarrays, and every primitive they call returns an ndarray (no Tensor, no Node). With
+`create_graph=True` the VJPs get the op's input Tensors and its output Tensor, and grad mode is
+on, so the gradient is itself recorded and can be differentiated again.
+
+The graph has no reference cycles: a Tensor points to its Node, a Node to its inputs and its
+saved arrays, never back to its output Tensor. Reference counting frees a graph at once.
+"""
+import contextvars
+import heapq
+import threading
+import weakref
+
+import numpy as np
+
+from .tensor import STALE, Tensor, _counter, _ndarray
+
+GRAD, NO_GRAD, RAW = True, False, None  # the values of _mode
+_mode = contextvars.ContextVar("autograd_mini_mode", default=GRAD)
+
+# `_counter` numbers the recorded ops and the writes to tensors' data. Ops are numbered in the
+# order they run, a topological order of the graph, so backward replays them by decreasing number.
+# A tensor remembers the number of its last write: "did an input change after this op saved it?"
+# is one integer comparison.
+_leaf_lock = threading.Lock()  # one sweep at a time writes into .grad
+
+
+class _Mode:
+    """Context manager (and decorator) that sets the grad mode; thread- and task-safe."""
+
+    __slots__ = ("_tokens",)
+    value = GRAD
+
+    def __init__(self):
+        self._tokens = []
+
+    def __enter__(self):
+        self._tokens.append(_mode.set(self.value))
+
+    def __exit__(self, *exc):
+        _mode.reset(self._tokens.pop())
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+        return wrapper
+
+
+class no_grad(_Mode):
+    """Nothing inside is recorded: results have requires_grad=False and no grad_fn."""
+
+    __slots__ = ()
+    value = NO_GRAD
+
+
+class enable_grad(_Mode):
+    """Record ops again inside a no_grad() block."""
+
+    __slots__ = ()
+    value = GRAD
+
+
+def is_grad_enabled():
+    return _mode.get() is GRAD
+
+
+class Node:
+    """One recorded op: its primitive, its inputs as given (Tensors or constants), their arrays
+    as the forward saw them, its options, and its output array when a VJP needs it.
+
+    Made only by `record`. `saved` is None once a backward released the saved arrays; `out` is
+    STALE when the output's data was replaced.
+    """
+
+    __slots__ = ("prim", "inputs", "saved", "opts", "out", "seq", "retained", "g")
+    # retained: weakref to the output, for retain_grad(); g: the output's gradient, summed over
+    # consumers during a sweep
+
+    name = property(lambda self: self.prim.name)
+
+    def __repr__(self):
+        return f"<{self.prim.name}>"
+
+
+_new = object.__new__
+
+
+def result(out):
+    """An op's output as a Tensor that records nothing."""
+    t = _new(Tensor)
+    t._data = out if type(out) is _ndarray else np.asarray(out)
+    t.grad = t.grad_fn = t.name = None
+    t._rg, t._version = False, 0
+    return t
+
+
+def record(out, prim, inputs, saved, opts):
+    """An op's output as a Tensor, recorded with a new Node (written out: the tape's hot path)."""
+    t = _new(Tensor)
+    t._data = out if type(out) is _ndarray else np.asarray(out)
+    t.grad = t.name = None
+    t._rg, t._version = True, 0
+    node = t.grad_fn = _new(Node)
+    node.prim, node.inputs, node.saved, node.opts = prim, inputs, saved, opts
+    node.out = t._data if prim.needs_out else None
+    node.seq = next(_counter)
+    node.retained = node.g = None
+    return t
+
+
+def _output(node):
+    """The node's output as a differentiable Tensor, for VJPs run with create_graph=True."""
+    t = result(node.out)
+    t._rg, t.grad_fn = True, node
+    return t
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+def _stale(node):
+    return RuntimeError(
+        f"backward: an array saved by op '{node.prim.name}' was changed (assignment to .data, an "
+        f"in-place op or an optimizer step) after the op was recorded, so its gradient would be "
+        f"wrong; run the forward pass again after changing the tensor")
+
+
+def _freed(node):
+    return RuntimeError(
+        f"backward: trying to backward through the graph a second time (op '{node.prim.name}'): "
+        f"its saved arrays were freed by the first backward; pass retain_graph=True to the "
+        f"first backward call if you need to call it twice")
+
+
+class ShapeError(ValueError, RuntimeError):
+    """A shape mismatch: a ValueError for numpy habits, a RuntimeError for PyTorch habits."""
+
+
+# -- the sweep ---------------------------------------------------------------------------------
+
+def _unbroadcast(g, shape):
+    """Sum `g` over the axes that broadcasting added or stretched, down to `shape`."""
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    if g.ndim == len(shape):
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+        if stretched:
+            g = g.sum(axis=stretched, keepdims=True)
+    return g
+
+
+def _fit(gt, t, node, raw):
+    """The gradient `gt` a VJP returned for input `t`, reduced to t's shape and cast to t's
+    dtype; a shape that cannot be reduced is the op's bug, reported as such."""
+    shape = t._data.shape
+    if gt.shape != shape:
+        gt = _unbroadcast(gt, shape)
+        if gt.shape != shape:
+            raise ShapeError(
+                f"backward: op '{node.prim.name}' returned a gradient of shape {gt.shape} for an "
+                f"input of shape {shape}; a VJP must return its input's shape (or a shape that "
+                f"broadcasts to it)")
+    dtype = t._data.dtype
+    if gt.dtype is not dtype and gt.dtype != dtype:
+        gt = gt.astype(dtype) if raw else gt.to(dtype)
+    return gt
+
+
+def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None):
+    """Backpropagate `seeds` (one per root Tensor) through the graph behind `roots`.
+
+    Without `targets`, the gradients are summed into `.grad` of the leaves (and of retained
+    non-leaves), all at the end, so a sweep that fails writes nothing. With `targets` (Tensors),
+    returns {target: gradient arriving at it} and touches no `.grad`.
+    """
+    raw = not create_graph
+    at_node = {} if targets is None else {t.grad_fn: t for t in targets if t.grad_fn is not None}
+    heap, pending = [], {}
+    for root, seed in zip(roots, seeds):
+        _arrive(root, seed, heap, pending)
+    pop = heapq.heappop
+    token = _mode.set(RAW if raw else GRAD)
+    try:
+        while heap:
+            node = pop(heap)[1]
+            g, node.g = node.g, None
+            saved = node.saved
+            if saved is None:
+                raise _freed(node)
+            if node.out is STALE:
+                raise _stale(node)
+            if node.retained is not None and targets is None:
+                t = node.retained()
+                if t is not None:
+                    pending[t] = g
+            if node in at_node:
+                pending[at_node[node]] = g
+            prim, seq, inputs, opts = node.prim, node.seq, node.inputs, node.opts
+            for t in inputs:
+                if isinstance(t, Tensor) and t._version > seq:
+                    raise _stale(node)
+            if raw:
+                args, out = saved, node.out
+            else:
+                args, out = inputs, (_output(node) if prim.needs_out else None)
+            joint = prim.joint(node, g, create_graph) if prim.joint is not None else None
+            for i, t in enumerate(inputs):
+                if not (isinstance(t, Tensor) and t._rg):
+                    continue  # constants and frozen tensors: skip their VJP entirely
+                if joint is not None:  # a user-defined Function: one backward for all inputs
+                    gt = joint[i]
+                    if gt is None:
+                        continue
+                elif opts is None:
+                    gt = prim.vjps[i](g, *args, out)
+                else:
+                    gt = prim.vjps[i](g, *args, out, **opts)
+                _arrive(t, _fit(gt, t, node, raw), heap, pending)
+            if not retain_graph:
+                node.saved = None
+                if node.out is not None:
+                    node.out = None
+    except BaseException:
+        for _, node in heap:  # leave no half-summed gradient behind for the next sweep
+            node.g = None
+        raise
+    finally:
+        _mode.reset(token)
+    if targets is not None:
+        return pending
+    _write_grads(pending, seeds)
+
+
+def _arrive(t, g, heap, pending):
+    """Gradient `g` reaches tensor `t`: summed for a leaf, or queued with t's op."""
+    fn = t.grad_fn
+    if fn is None:
+        pending[t] = pending[t] + g if t in pending else g
+    elif fn.g is None:
+        fn.g = g
+        heapq.heappush(heap, (-fn.seq, fn))
+    else:
+        fn.g = fn.g + g
+
+
+def _write_grads(pending, seeds):
+    """Sum the sweep's gradients into `.grad`; each `.grad` owns its memory (a VJP may return a
+    view, or route one array to several inputs)."""
+    seen = {id(s) for s in seeds}
+    with _leaf_lock:
+        for t, g in pending.items():
+            if type(g) is not _ndarray:
+                g = np.asarray(g)  # ops on 0-d arrays give numpy scalars
+            if t.grad is None:
+                t.grad = g.copy() if (g.base is not None or id(g) in seen) else g
+                seen.add(id(t.grad))
+            else:
+                total = t.grad + g
+                t.grad = total if type(total) is _ndarray else np.asarray(total)
+
+
+def retain_grad(t):
+    if t.grad_fn is not None:
+        t.grad_fn.retained = weakref.ref(t)
+
+
+def seed(t, g, what):
+    """The gradient that starts a sweep at output `t`: `g` checked, or 1 for one element."""
+    data = t._data
+    if g is None:
+        if data.size != 1:
+            raise ShapeError(
+                f"{what}: grad can be implicitly created only for one-element outputs, but the "
+                f"output has shape {data.shape}; call .sum() first or pass a gradient of shape "
+                f"{data.shape}")
+        return np.ones(data.shape, data.dtype)  # ones_like's Python layer costs 2 us
+    a = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=data.dtype)
+    if a.shape != data.shape:
+        raise ShapeError(
+            f"{what}: the gradient has shape {a.shape} but the output has shape {data.shape}; "
+            f"pass a gradient of the output's shape")
+    return a if a.dtype == data.dtype else a.astype(data.dtype)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """The gradients of `outputs` with respect to `inputs`, as torch.autograd.grad.
+
+    Returns a tuple of Tensors, one per input (None for an input that `outputs` do not depend
+    on, with allow_unused=True). `.grad` of the leaves is not touched. With create_graph=True
+    the results carry a graph, so they can be differentiated again, to any order.
+    """
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, _ndarray)):
+        grad_outputs = (grad_outputs,) * len(outputs) if len(outputs) == 1 else \
+            (grad_outputs or (None,) * len(outputs))
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    for i, t in enumerate(inputs):
+        if not (isinstance(t, Tensor) and t._rg):
+            raise RuntimeError(
+                f"grad: input {i} does not require grad; pass tensors created with "
+                f"requires_grad=True (or results computed from them)")
+    roots, seeds = [], []
+    for o, g in zip(outputs, grad_outputs):
+        if not o._rg:
+            raise RuntimeError(
+                "grad: an output does not require grad and has no grad_fn; compute it from "
+                "inputs with requires_grad=True, outside no_grad()")
+        s = seed(o, g, "grad")
+        if create_graph:  # a seed that requires grad is differentiated through (double VJP)
+            s = g if isinstance(g, Tensor) and g._data is s else Tensor(s)
+        roots.append(o)
+        seeds.append(s)
+    if retain_graph is None:
+        retain_graph = create_graph
+    found = sweep(roots, seeds, retain_graph, create_graph, targets=inputs)
+    res = []
+    for i, t in enumerate(inputs):
+        g = found.get(t)
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} was not used to compute the outputs; pass "
+                    f"allow_unused=True to get None for it")
+            res.append(None)
+        elif isinstance(g, Tensor):
+            res.append(g)
+        else:
+            g = np.asarray(g)
+            res.append(Tensor(g.copy() if g.base is not None else g))
+    return tuple(res)
