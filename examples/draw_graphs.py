@@ -12,9 +12,13 @@
     python examples/draw_graphs.py [--out DIR] [--quick]
 
 Writes <name>.svg and <name>.png under --out (default examples/out/) and prints the paths.
-Needs the Graphviz `dot` program. --quick is accepted (as by every example) and changes nothing:
-the script takes about a second.
+Needs the Graphviz `dot` program (without it, the script says how to install it and exits with
+status 1). --quick is accepted (as by every example) and changes nothing: the script takes about
+a second.
 """
+import shutil
+import sys
+
 import numpy as np
 
 import nn
@@ -59,8 +63,19 @@ def mlp_step_graph(rng):
     return g
 
 
+NO_DOT = """draw_graphs.py: this script renders graphs with Graphviz's 'dot' program, which is
+not on PATH (the Python package 'graphviz' alone is not enough). Install Graphviz:
+    sudo apt-get install graphviz              (Debian/Ubuntu)
+    brew install graphviz                      (macOS)
+    conda install -c conda-forge graphviz      (conda)
+    https://graphviz.org/download/             (Windows: add its bin folder to PATH)
+then run it again. Nothing was written."""
+
+
 def main():
     args = parse_args(__doc__.splitlines()[0])
+    if shutil.which("dot") is None:
+        sys.exit(NO_DOT)
     rng = np.random.default_rng(args.seed)
     graphs = {"graph_doc000": doc000_graph(rng), "graph_mlp_step": mlp_step_graph(rng)}
     for name, g in graphs.items():

@@ -1,4 +1,6 @@
 """Shared helpers: a central-difference gradient that is independent of the engine's VJPs."""
+import shutil
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,22 @@ def differs(a, b):
 
 def sigma(t):
     return 1 / (1 + np.exp(-t))
+
+
+# -- tests that render with Graphviz's `dot` program: @pytest.mark.requires_dot -----------------
+
+INSTALL_DOT = ("needs Graphviz's 'dot' program, which is not on PATH; install Graphviz to run "
+               "it: 'sudo apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' "
+               "(macOS) or 'conda install -c conda-forge graphviz'")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "requires_dot: renders with Graphviz's `dot` program; "
+                                       "skipped, with the install advice, when it is not on PATH")
+
+
+def pytest_collection_modifyitems(config, items):
+    if shutil.which("dot") is None:
+        for item in items:
+            if item.get_closest_marker("requires_dot"):
+                item.add_marker(pytest.mark.skip(reason=INSTALL_DOT))

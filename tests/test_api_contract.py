@@ -614,6 +614,7 @@ def _graph_nodes(source):
     return [n for n in found if n != "legend"]
 
 
+@pytest.mark.requires_dot
 def test_draw_graph_returns_digraph_with_ops_shapes_and_grads():
     x = Tensor(randn(4, 3), requires_grad=True)
     W = Tensor(randn(3, 2), requires_grad=True)
@@ -644,6 +645,7 @@ def test_draw_graph_shows_no_gradient_before_backward():
     assert after.count("grad") > before.count("grad")
 
 
+@pytest.mark.requires_dot
 def test_draw_graph_names_module_parameters_without_a_map(tmp_path):
     model = nn.MLP([3, 4, 2])
     y = model(Tensor(randn(5, 3))).sum()

@@ -138,6 +138,7 @@ def test_manual_vs_autodiff_runs(runs):
     assert "PASS" in out
 
 
+@pytest.mark.requires_dot
 def test_draw_graphs_writes_svg(runs):
     _, folder = result(runs, "draw_graphs")
     assert list(folder.glob("*.svg"))

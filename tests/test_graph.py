@@ -1,7 +1,7 @@
 """draw_graph: DOT structure of known graphs, gradients only after backward, module boxes, real
 rendering with `dot`, large graphs, and the error when `dot` is missing."""
+import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +15,7 @@ from autograd_mini import Tensor, draw_graph, no_grad
 from autograd_mini.graph import GraphvizNotFoundError
 
 KINDS = ("output", "op", "param", "leaf", "data", "const")
-HAVE_DOT = shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz 'dot' is not installed")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def nodes(g):
@@ -270,7 +269,7 @@ def test_large_graph_without_limit_builds_without_recursion_error():
     assert count(g)["op"] == 10_000
 
 
-@needs_dot
+@pytest.mark.requires_dot
 def test_renders_svg_and_png(tmp_path):
     loss, params = two_layers()
     loss.backward()
@@ -284,7 +283,7 @@ def test_renders_svg_and_png(tmp_path):
     assert width > 500 and height > 100
 
 
-@needs_dot
+@pytest.mark.requires_dot
 def test_10000_op_graph_renders_collapsed():
     svg = draw_graph(chain(10_000)).pipe(format="svg").decode()
     assert "more nodes not drawn" in svg and svg.rstrip().endswith("</svg>")
@@ -304,15 +303,15 @@ def test_missing_dot_keeps_source_and_explains_install(monkeypatch, tmp_path):
         assert "brew install graphviz" in msg and "conda install" in msg and "graph.source" in msg
 
 
-@needs_dot
+@pytest.mark.requires_dot
 def test_jupyter_display_is_svg():
     bundle = draw_graph(chain(2))._repr_mimebundle_()
     assert "<svg" in bundle["image/svg+xml"]
 
 
-@needs_dot
+@pytest.mark.requires_dot
 def test_example_script_writes_svg_and_png(tmp_path):
-    script = Path(__file__).resolve().parents[1] / "examples" / "draw_graphs.py"
+    script = ROOT / "examples" / "draw_graphs.py"
     run = subprocess.run([sys.executable, str(script), "--quick", "--out", str(tmp_path)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
@@ -321,3 +320,44 @@ def test_example_script_writes_svg_and_png(tmp_path):
             path = tmp_path / f"{name}.{fmt}"
             assert str(path) in run.stdout and path.stat().st_size > 10_000
     assert "(F0.3)" in run.stdout
+
+
+# -- a machine without Graphviz (issue 10): nothing fails, everything says how to install it ---
+
+def without_dot(tmp_path):
+    """The environment with a PATH on which no program, hence no `dot`, is found."""
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    return dict(os.environ, PATH=str(empty))
+
+
+def test_example_script_without_dot_says_how_to_install_it(tmp_path):
+    run = subprocess.run([sys.executable, str(ROOT / "examples" / "draw_graphs.py"), "--out",
+                          str(tmp_path / "out")], capture_output=True, text=True,
+                         env=without_dot(tmp_path), timeout=120)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert "'dot'" in run.stderr and "apt-get install graphviz" in run.stderr
+    assert "brew install graphviz" in run.stderr and "conda install" in run.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# Every test that renders with `dot`, in any file: each needs @pytest.mark.requires_dot.
+RENDERING_TESTS = [
+    "tests/test_graph.py::test_renders_svg_and_png",
+    "tests/test_graph.py::test_10000_op_graph_renders_collapsed",
+    "tests/test_graph.py::test_jupyter_display_is_svg",
+    "tests/test_graph.py::test_example_script_writes_svg_and_png",
+    "tests/test_api_contract.py::test_draw_graph_returns_digraph_with_ops_shapes_and_grads",
+    "tests/test_api_contract.py::test_draw_graph_names_module_parameters_without_a_map",
+    "tests/test_examples.py::test_draw_graphs_writes_svg",
+]
+
+
+def test_rendering_tests_skip_without_dot_with_the_install_advice(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+                          *RENDERING_TESTS], capture_output=True, text=True, cwd=ROOT,
+                         env=without_dot(tmp_path), timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"{len(RENDERING_TESTS)} skipped" in run.stdout, run.stdout
+    skips = [ln for ln in run.stdout.splitlines() if ln.startswith("SKIPPED")]
+    assert skips and all("apt-get install graphviz" in ln for ln in skips), skips
