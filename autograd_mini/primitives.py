@@ -119,8 +119,10 @@ def primitive(name, rule, *vjps, promote=False):
 # -- helpers the VJPs share --------------------------------------------------------------------
 
 def swap(a):
-    """Transpose the last two axes (a matrix, or a batch of matrices)."""
-    return a.swapaxes(-1, -2)
+    """Transpose the last two axes (a matrix, or a batch of matrices), as the table's transpose:
+    Tensor has no `swapaxes` method, so matmul's VJPs could not be differentiated again."""
+    n = a.ndim
+    return transpose(a, axes=tuple(range(n - 2)) + (n - 1, n - 2))
 
 
 def _kept(shape, axis):
