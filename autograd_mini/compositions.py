@@ -103,12 +103,28 @@ def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return result(np.argmin(x, axis=dim, keepdims=keepdim and dim is not None).astype(np.int64))
 
 
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether any element (along `dim`) is nonzero: a bool Tensor."""
+    dim, keepdim = _reduce_args("any", input, dim, keepdim, axis, keepdims)
+    return result(np.any(np.asarray(input), axis=dim, keepdims=keepdim))
+
+
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether all elements (along `dim`) are nonzero: a bool Tensor."""
+    dim, keepdim = _reduce_args("all", input, dim, keepdim, axis, keepdims)
+    return result(np.all(np.asarray(input), axis=dim, keepdims=keepdim))
+
+
 ReturnTypes = namedtuple("values_indices", ["values", "indices"])
 
 
 def _select(name, pick, input, dim, keepdim, axis, keepdims):
     """max/min: without a dim the extreme value (ties share the gradient); with a dim the named
     tuple (values, indices), the gradient going to the selected index, as PyTorch."""
+    if isinstance(dim, Tensor):  # max(x, other), as PyTorch: the elementwise maximum
+        if pick is np.argmax:
+            return P.maximum(input, dim)
+        return -P.maximum(-input, -dim)
     if dim is None and axis is None:
         if keepdim or keepdims:
             raise TypeError(f"{name}(): keepdim needs a dim")
@@ -234,15 +250,30 @@ def mT(input):
     return transpose(input, -2, -1)
 
 
-def to(input, dtype):
-    """input as `dtype`: differentiable between float dtypes; otherwise a Tensor without grad."""
+def to(input, *args, dtype=None):
+    """input as `dtype`: differentiable between float dtypes; otherwise a Tensor without grad.
+
+    As PyTorch: `to(dtype)`, `to(other)` (other's dtype), `to("cpu")` and `to("cpu", dtype)`;
+    a tensor that already has the dtype is returned itself."""
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "xpu"):
+            if a != "cpu":
+                raise RuntimeError(f"to(): device {a!r} is not available; numpy runs on the cpu")
+        else:
+            dtype = a
+    if dtype is None:
+        return input
     dtype = np.dtype(dtype)
     x = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if dtype == x.dtype and isinstance(input, Tensor):
+        return input
     if dtype.kind in "fc" and x.dtype.kind in "fc":
-        return input if dtype == x.dtype and isinstance(input, Tensor) else P.to(input, dtype=dtype)
+        return P.to(input, dtype=dtype)
     return result(x.astype(dtype))
 
 
-__all__ = ["sum", "mean", "amax", "amin", "argmax", "argmin", "max", "min", "softmax",
+__all__ = ["sum", "mean", "amax", "amin", "argmax", "argmin", "any", "all", "max", "min", "softmax",
            "log_softmax", "logsumexp", "reshape", "permute", "transpose", "swapaxes", "unsqueeze",
            "getitem", "to", "AxisError", "ShapeError"]

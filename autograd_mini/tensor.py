@@ -11,6 +11,7 @@ import numpy as np
 
 _ndarray = np.ndarray
 STALE = "stale"  # a Node's `out` once its output's array was replaced
+_IMPLIED = (np.float64, np.int64, np.bool_)  # repr leaves their dtype out, as PyTorch
 
 # One counter numbers the recorded ops and the writes to tensors' data (see tape.py).
 _counter = itertools.count(1)
@@ -124,8 +125,15 @@ class Tensor:
     def __len__(self):
         return len(self._data)
 
+    def __iter__(self):
+        # without it Python would iterate by x[0], x[1], ... until IndexError, and a 0-d tensor
+        # would silently look empty; PyTorch refuses
+        if not self._data.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self._data)))
+
     def item(self):
-        return self._data.item()
+        return self._one("item")
 
     def numpy(self):
         return self._data
@@ -148,10 +156,10 @@ class Tensor:
 
     def _one(self, what):
         if self._data.size != 1:
-            raise RuntimeError(
+            raise tape.ShapeError(
                 f"{what}(): a Tensor with {self._data.size} elements (shape {self._data.shape}) "
-                f"cannot be converted to a scalar; only one-element tensors can (use .any() or "
-                f".all() for a truth value)")
+                f"cannot be converted to a scalar; only one-element tensors can"
+                + (" (use .any() or .all() for a truth value)" if what == "bool" else ""))
         return self._data.reshape(()).item()
 
     def detach(self):
@@ -171,7 +179,7 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = ""
-        if self._data.dtype != np.float64:
+        if self._data.dtype not in _IMPLIED:  # dtypes that the values already show
             extra += f", dtype={self._data.dtype}"
         if self.grad_fn is not None:
             extra += f", grad_fn=<{self.grad_fn.name}>"
@@ -273,8 +281,14 @@ def _cast(dtype):
 
 def _compare(ufunc):
     """An elementwise comparison: a bool Tensor that does not require grad."""
-    return lambda self, other: tape.result(
-        ufunc(self._data, other._data if isinstance(other, Tensor) else other))
+    def compare(self, other):
+        try:
+            return tape.result(
+                ufunc(self._data, other._data if isinstance(other, Tensor) else other))
+        except ValueError as err:  # not broadcastable: a shape error, as for the arithmetic
+            raise tape.ShapeError(f"{ufunc.__name__}: {err}") from None
+
+    return compare
 
 
 for _name, _f in [("add", P.add), ("sub", P.sub), ("mul", P.mul), ("div", P.div),
@@ -292,14 +306,14 @@ Tensor.__neg__ = Tensor.neg = P.neg
 Tensor.__abs__ = Tensor.abs = P.abs
 for _f in (P.exp, P.log, P.sqrt, P.sign, P.sigmoid, P.tanh, P.relu):
     setattr(Tensor, _f.__name__, _f)
-for _f in (C.sum, C.mean, C.amax, C.amin, C.argmax, C.argmin, C.max, C.min, C.softmax,
-           C.log_softmax, C.logsumexp, C.reshape, C.permute, C.transpose, C.swapaxes,
+for _f in (C.sum, C.mean, C.amax, C.amin, C.argmax, C.argmin, C.any, C.all, C.max, C.min,
+           C.softmax, C.log_softmax, C.logsumexp, C.reshape, C.permute, C.transpose, C.swapaxes,
            C.unsqueeze, C.to):
     setattr(Tensor, _f.__name__, _f)
 Tensor.__getitem__ = C.getitem
 Tensor.T = property(C.T)
 Tensor.mT = property(C.mT)
-Tensor.type = C.to
+Tensor.type = lambda self, dtype: C.to(self, dtype)
 Tensor.float, Tensor.double = _cast(np.float32), _cast(np.float64)
 Tensor.long, Tensor.int, Tensor.bool = _cast(np.int64), _cast(np.int32), _cast(np.bool_)
 Tensor.zero_, Tensor.fill_, Tensor.copy_, Tensor.clamp_ = _zero, _fill, _fill, _clamp_
