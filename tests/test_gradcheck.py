@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from autograd_mini import OPS, Tensor, gradcheck
+from autograd_mini import OPS, Tensor, gradcheck, gradgradcheck
 from autograd_mini.primitives import primitive
 
 
@@ -94,3 +94,124 @@ def test_gradcheck_leaves_the_callers_accumulated_grads_alone():
     (x * 5).sum().backward()
     assert gradcheck(lambda a: a * a, [x])
     np.testing.assert_array_equal(x.grad, [5.0, 5.0])
+
+
+# -- upstream gradients other than ones (issue 10, item 9) -------------------------------------
+
+@pytest.fixture
+def ignores_g():
+    """A test-only op x^2 whose VJP returns 2x whatever g is: right for an all-ones g only."""
+    @primitive("ignores_g", "dx = 2 x (deliberately wrong: should be 2 g x)",
+               lambda g, x, _: 2 * x + 0 * g)
+    def ignores_g(x):
+        return x * x
+
+    yield ignores_g
+    OPS.pop("ignores_g")
+
+
+def test_a_vjp_right_only_for_ones_fails(ignores_g):
+    x = leaf([1.0, -2.0, 0.5])
+    with pytest.raises(AssertionError, match="input 0.*random upstream gradient #1") as info:
+        gradcheck(ignores_g, [x])
+    assert "analytic" in str(info.value) and "numeric" in str(info.value)
+
+
+def test_a_wrong_vjp_is_reported_with_the_all_ones_gradient_first(wrong_square):
+    with pytest.raises(AssertionError, match="all-ones upstream gradient"):
+        gradcheck(wrong_square, [leaf([1.0, 2.0])])
+
+
+def test_softmax_is_checked_beyond_its_sum():
+    """softmax(x).sum() == 1 for every x: with ones alone any VJP summing to 0 would pass."""
+    x = leaf([[0.2, -1.0, 0.7], [1.5, 0.3, -0.4]])
+    assert gradcheck(lambda x: x.softmax(dim=1), [x])
+
+
+def test_tuple_outputs():
+    rng = np.random.default_rng(4)
+    a, b = leaf(rng.standard_normal(3)), leaf(rng.standard_normal(3))
+    assert gradcheck(lambda a, b: (a * b, (a - b).exp().sum()), [a, b])
+
+
+def test_output_independent_of_an_input():
+    a, b = leaf([1.0, 2.0]), leaf([3.0])
+    assert gradcheck(lambda a, b: a * 2, [a, b])
+
+
+def test_float32_inputs_warn_that_float32_is_the_cause():
+    x = leaf([0.5, 1.5]).float()
+    x = Tensor(x.data, requires_grad=True)
+    with pytest.warns(UserWarning, match=r"input 0 is float32.*float64"):
+        with pytest.raises(AssertionError, match="float32"):  # eps = 1e-6 is below float32's step
+            gradcheck(lambda x: x.tanh(), [x])
+    with pytest.warns(UserWarning, match="float32"):
+        assert gradcheck(lambda x: x * 3, [x], eps=1e-2, atol=1e-2, rtol=1e-2)
+
+
+# -- gradgradcheck -----------------------------------------------------------------------------
+
+@pytest.fixture
+def square_first_order_only():
+    """A test-only x^2 whose VJP is right but drops its dependence on x when recorded: it uses
+    x's values as a constant (as a VJP closing over the forward's arrays would)."""
+    def vjp(g, x, _):
+        xc = Tensor(x.data) if isinstance(x, Tensor) else x
+        return 2 * g * xc
+
+    @primitive("square_first_order_only", "dx = 2 g x (x a constant when recorded)", vjp)
+    def square_first_order_only(x):
+        return x * x
+
+    yield square_first_order_only
+    OPS.pop("square_first_order_only")
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x, w: (x @ w).tanh(),
+    lambda x, w: (x @ w).sigmoid().log(),
+    lambda x, w: (x * x).sum() * w.exp(),
+    lambda x, w: (x @ w).softmax(dim=1),
+    lambda x, w: (x @ w) ** 3,
+], ids=["tanh", "sigmoid_log", "sum_exp", "softmax", "pow"])
+def test_gradgradcheck_passes_on_the_engine_ops(fn):
+    rng = np.random.default_rng(6)
+    x, w = leaf(rng.standard_normal((3, 2)) * 0.5), leaf(rng.standard_normal((2, 2)) * 0.5)
+    assert gradgradcheck(fn, [x, w])
+
+
+def test_gradgradcheck_fails_on_a_vjp_that_is_right_only_to_first_order(square_first_order_only):
+    x = leaf([0.5, -1.0, 2.0])
+    assert gradcheck(square_first_order_only, [x])
+    with pytest.raises(AssertionError, match=r"gradgradcheck: gradient of input 0 .*index "
+                                             r".*analytic .*numeric"):
+        gradgradcheck(square_first_order_only, [x])
+
+
+def test_gradgradcheck_checks_the_derivative_in_the_upstream_gradient_too():
+    """u -> u^T J is linear in u; a VJP that records g as a constant is right to first order
+    but its derivative in u is 0: reported for grad_outputs[0]."""
+    def vjp(g, x, _):
+        gc = Tensor(g.data) if isinstance(g, Tensor) else g
+        return 2 * gc * x
+
+    @primitive("square_g_constant", "dx = 2 g x (g a constant when recorded)", vjp)
+    def square_g_constant(x):
+        return x * x
+
+    try:
+        x = leaf([1.0, 2.0])
+        assert gradcheck(square_g_constant, [x])
+        with pytest.raises(AssertionError, match=r"gradient of grad_outputs\[0\]"):
+            gradgradcheck(square_g_constant, [x])
+    finally:
+        OPS.pop("square_g_constant")
+
+
+def test_gradgradcheck_leaves_grads_and_inputs_alone():
+    data = np.array([0.3, -0.6])
+    x = leaf(data.copy())
+    (x * 4).sum().backward()
+    assert gradgradcheck(lambda x: x.tanh() * x, [x], grad_outputs=[np.array([1.0, -2.0])])
+    np.testing.assert_array_equal(x.grad, [4.0, 4.0])
+    np.testing.assert_array_equal(x.data, data)
