@@ -3,10 +3,12 @@ from .tensor import Tensor  # first: the modules below build on it
 from . import functional
 from .compare import compare_gradients
 from .gradcheck import gradcheck, gradgradcheck
+from .function import Function, FunctionCtx
+from . import func
 from .graph import draw_graph
 from .primitives import OPS
 from .tape import enable_grad, grad, is_grad_enabled, no_grad
 
 __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck",
            "draw_graph", "functional", "OPS", "compare_gradients",
-           "gradgradcheck"]
+           "gradgradcheck", "Function", "FunctionCtx", "func"]
