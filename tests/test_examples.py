@@ -142,3 +142,23 @@ def test_manual_vs_autodiff_runs(runs):
 def test_draw_graphs_writes_svg(runs):
     _, folder = result(runs, "draw_graphs")
     assert list(folder.glob("*.svg"))
+
+
+def test_newton_logistic_converges_and_matches_the_closed_form_hessian(tmp_path):
+    proc, _ = _run("newton_logistic", tmp_path)
+    assert proc.returncode == 0, f"newton_logistic.py --quick failed:\n{proc.stdout}\n{proc.stderr}"
+    out = proc.stdout
+    norms = [float(v) for v in re.findall(r"\|\|gradient\|\| = (\S+)$", out, re.M)]
+    assert norms[-1] < 1e-10 and len(norms) <= 15
+    assert any(b < 0.1 * a for a, b in zip(norms, norms[1:]))   # Newton: fast near the optimum
+    assert "converged after" in out
+    assert number(r"X\^T diag\(p\(1-p\)\) X, max abs difference: (\S+)", out) < 1e-9
+    assert number(r"closed form X\^T \(p - y\), max abs difference: (\S+)", out) < 1e-9
+    assert number(r"scikit-learn's unpenalized fit, max abs difference of the coefficients: "
+                  r"(\S+)", out) < 1e-4
+    rows = re.findall(r"^(intercept|worst radius|worst texture|worst concave points|"
+                      r"mean smoothness|worst symmetry)\s+(-?[\d.]+)\s+([\d.]+)\s+(-?[\d.]+)$",
+                      out, re.M)
+    assert len(rows) == 6
+    for _, est, se, z in rows:
+        assert float(se) > 0 and abs(float(est) / float(se) - float(z)) < 0.01
