@@ -219,60 +219,78 @@ def _flip(f):
     return lambda self, other: f(other, self)
 
 
-def _inplace(op, ufunc):
-    """An in-place method as PyTorch: under no_grad() (or when nothing requires grad) the array
-    is changed in place and the version bumped; with grad on, a non-leaf tensor becomes the
-    recorded result of the op; a leaf that requires grad refuses."""
-    def method(self, other):
-        other_rg = isinstance(other, Tensor) and other._rg
-        if tape._mode.get() is _GRAD and (self._rg or other_rg):
+def _inplace(name, graph_op, array_op):
+    """An in-place method as PyTorch. With grad mode on and a tensor that requires grad involved,
+    a leaf that requires grad refuses (the update belongs under no_grad()), and any other tensor
+    becomes the recorded result of `graph_op(self as it was, *args)`, keeping its shape and
+    dtype. Otherwise `array_op` writes into the array and the version is bumped, so a backward
+    through an op that saved the array raises."""
+    def method(self, *args, **kwargs):
+        if tape._mode.get() is _GRAD and (self._rg or any(
+                isinstance(a, Tensor) and a._rg for a in args)):
             if self.grad_fn is None and self._rg:
                 raise RuntimeError(
-                    f"{op.__name__}_: a leaf Variable that requires grad is being used in an "
-                    f"in-place operation; wrap the update in `with no_grad():` (e.g. "
+                    f"{name}: a leaf Variable that requires grad is being used in an in-place "
+                    f"operation; wrap the update in `with no_grad():` (e.g. "
                     f"`with no_grad(): w -= lr * w.grad`)")
             before = Tensor.__new__(Tensor)  # the tensor as it was, for the op to consume
+            v = self._version
             before._data, before.grad, before._rg, before.grad_fn, before.name = (
                 self._data, None, self._rg, self.grad_fn, None)
-            before._version = self._version
-            new = op(before, other)
-            self._bump()  # ops recorded earlier that consumed `self` must not route through it
-            self._data, self.grad_fn, self._rg = new._data, new.grad_fn, True
+            before._version = v if type(v) is int else v.v  # a snapshot: only `self` moves on
+            new = graph_op(before, *args, **kwargs)
+            if new.shape != self.shape:
+                raise tape.ShapeError(
+                    f"{name}: the result has shape {new.shape} but the tensor written in place "
+                    f"has shape {self.shape}; an in-place op cannot change the shape")
+            if new.dtype != self.dtype:
+                new = C.to(new, self.dtype)  # as PyTorch: the tensor keeps its dtype
+            # `self` gets a new array of its own (tensors detached from it keep the old one,
+            # whose graphs stay valid); the new version makes ops recorded earlier with `self`
+            # as input stale, since their gradient would now route through the new grad_fn.
+            self._data, self.grad_fn, self._rg = new._data, new.grad_fn, new._rg
+            self._version = next(_counter)
         else:
-            o = other._data if isinstance(other, Tensor) else other
-            ufunc(self._data, o, out=self._data, casting="same_kind")
+            try:
+                array_op(self._data, *[a._data if isinstance(a, Tensor) else a for a in args],
+                         **{k: a._data if isinstance(a, Tensor) else a for k, a in kwargs.items()})
+            except ValueError as err:  # numpy's broadcast error: a shape error, as elsewhere
+                raise tape.ShapeError(f"{name}: {err} (tensor shape {self.shape})") from None
             self._bump()
         return self
 
-    method.__name__ = f"{op.__name__}_"
+    method.__name__ = name
     return method
 
 
-def _fill(self, value):
-    with tape.no_grad():
-        return _set(self, value)
+def _overwrite(t, value):
+    """`value` broadcast to t's shape, recorded so that t's old values get gradient 0 and a
+    `value` that requires grad gets the (summed) gradient."""
+    return P.where(np.zeros(t.shape, bool), t, value)
 
 
-def _set(self, value):
-    if tape._mode.get() is _GRAD and self.grad_fn is None and self._rg:
-        raise RuntimeError("in-place op on a leaf Variable that requires grad; wrap it in "
-                           "`with no_grad():`")
-    self._data[...] = value._data if isinstance(value, Tensor) else value
-    self._bump()
-    return self
+def _clamp_graph(t, min=None, max=None):
+    """clamp as PyTorch: the gradient passes where min <= x <= max (bounds included); Tensor
+    bounds are constants here."""
+    min, max = _bounds(min, max)
+    x = t._data
+    inside = np.ones(x.shape, bool)
+    if min is not None:
+        inside &= x >= min
+    if max is not None:
+        inside &= x <= max
+    return P.where(inside, t, np.clip(x, min, max))
 
 
-def _zero(self):
-    return _set(self, 0)
+def _clamp_array(a, min=None, max=None):
+    min, max = _bounds(min, max)
+    np.clip(a, min, max, out=a)
 
 
-def _clamp_(self, min=None, max=None):
-    if tape._mode.get() is _GRAD and self.grad_fn is None and self._rg:
-        raise RuntimeError("clamp_: in-place op on a leaf Variable that requires grad; wrap it "
-                           "in `with no_grad():`")
-    np.clip(self._data, min, max, out=self._data)
-    self._bump()
-    return self
+def _bounds(min, max):
+    if min is None and max is None:
+        raise TypeError("clamp_: at least one of min and max must not be None")
+    return (b._data if isinstance(b, Tensor) else b for b in (min, max))
 
 
 def _cast(dtype):
@@ -297,11 +315,11 @@ for _name, _f in [("add", P.add), ("sub", P.sub), ("mul", P.mul), ("div", P.div)
     setattr(Tensor, f"__r{_name if _name != 'div' else 'truediv'}__", _flip(_f))
     setattr(Tensor, _name, _f)
 for _name, _ufunc in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
-                      ("div", np.true_divide)]:
-    _m = _inplace(getattr(P, _name), _ufunc)
+                      ("div", np.true_divide), ("pow", np.power)]:
+    _m = _inplace(f"{_name}_", getattr(P, _name),
+                  lambda a, o, _u=_ufunc: _u(a, o, out=a, casting="same_kind"))
     setattr(Tensor, f"{_name}_", _m)
     setattr(Tensor, f"__i{_name if _name != 'div' else 'truediv'}__", _m)
-Tensor.__ipow__ = _inplace(P.pow, np.power)
 Tensor.__neg__ = Tensor.neg = P.neg
 Tensor.__abs__ = Tensor.abs = P.abs
 for _f in (P.exp, P.log, P.sqrt, P.sign, P.sigmoid, P.tanh, P.relu):
@@ -316,7 +334,10 @@ Tensor.mT = property(C.mT)
 Tensor.type = lambda self, dtype: C.to(self, dtype)
 Tensor.float, Tensor.double = _cast(np.float32), _cast(np.float64)
 Tensor.long, Tensor.int, Tensor.bool = _cast(np.int64), _cast(np.int32), _cast(np.bool_)
-Tensor.zero_, Tensor.fill_, Tensor.copy_, Tensor.clamp_ = _zero, _fill, _fill, _clamp_
+Tensor.zero_ = _inplace("zero_", lambda t: _overwrite(t, 0), lambda a: a.fill(0))
+Tensor.fill_ = _inplace("fill_", _overwrite, lambda a, v: np.copyto(a, v, casting="unsafe"))
+Tensor.copy_ = _inplace("copy_", _overwrite, lambda a, v: np.copyto(a, v, casting="unsafe"))
+Tensor.clamp_ = _inplace("clamp_", _clamp_graph, _clamp_array)
 for _name, _ufunc in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
                       ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal)]:
     setattr(Tensor, f"__{_name}__", _compare(_ufunc))

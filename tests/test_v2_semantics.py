@@ -231,6 +231,22 @@ def test_13_stale_error_before_any_leaf_gets_a_gradient_naming_the_op():
     assert a.grad is None and b.grad is None
 
 
+# -- in-place idioms ---------------------------------------------------------------------------
+
+def test_inplace_on_leaf_with_grad_mode_raises_mentioning_no_grad():
+    w = leaf([1.0, 2.0])
+    (w * w).sum().backward()
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w -= 0.1 * w.grad
+    for name, args in [("add_", (1.0,)), ("sub_", (1.0,)), ("mul_", (2.0,)), ("div_", (2.0,)),
+                       ("zero_", ()), ("fill_", (3.0,)), ("copy_", (Tensor([5.0, 6.0]),)),
+                       ("clamp_", (0.0, 1.5))]:
+        with pytest.raises(RuntimeError, match="no_grad"):
+            getattr(w, name)(*args)
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+    assert w.is_leaf and w.requires_grad
+
+
 def test_inplace_under_no_grad_updates_the_array_and_makes_old_graphs_stale():
     w = leaf([1.0, 2.0])
     old = (w * w).sum()
@@ -277,6 +293,53 @@ def test_inplace_on_nonleaf_is_recorded():
     h *= x * 3
     h.sum().backward()
     np.testing.assert_allclose(x.grad, 12 * x.data + 3)
+
+
+@pytest.mark.parametrize("name, args, dh", [
+    ("zero_", (), [0.0, 0.0, 0.0]), ("fill_", (5.0,), [0.0, 0.0, 0.0]),
+    ("copy_", (Tensor([1.0, 1.0, 1.0]),), [0.0, 0.0, 0.0]),
+    ("clamp_", (0.0, 3.0), [1.0, 0.0, 1.0]),  # h = 2x = [2, -4, 3]: inside, below, at max
+])
+def test_overwriting_inplace_ops_on_nonleaf_cut_the_gradient(name, args, dh):
+    # PyTorch: the old values get gradient 0 where they were overwritten
+    x = leaf([1.0, -2.0, 1.5])
+    h = x * 2
+    getattr(h, name)(*args)
+    h.sum().backward()
+    np.testing.assert_array_equal(x.grad, 2 * np.array(dh))
+
+
+def test_copy_and_fill_route_the_gradient_to_the_source():
+    v = leaf(2.0)
+    c = Tensor(np.zeros(3))
+    c.copy_(v * 1.0)  # broadcast to c's shape: d/dv sum(c) = 3
+    c.sum().backward()
+    assert c.requires_grad and v.grad == 3.0
+
+
+def test_inplace_on_nonleaf_keeps_shape_and_dtype():
+    x = leaf([1.0, 2.0], np.float32)
+    h = x * 2
+    h += Tensor(np.ones(2))  # float64 operand: h stays float32, as PyTorch
+    assert h.dtype == np.float32
+    h.sum().backward()
+    assert x.grad.dtype == np.float32
+    with pytest.raises(ValueError, match="shape"):
+        h += Tensor(np.ones((3, 2)))
+    with pytest.raises(RuntimeError, match="shape"), no_grad():
+        h += Tensor(np.ones((3, 2)))
+    assert h.shape == (2,)
+
+
+def test_inplace_on_nonleaf_with_a_detached_alias():
+    # the detached tensor shares the version; the in-place op must not make its own node stale
+    x = leaf([1.0, 2.0])
+    h = x * 2
+    d = h.detach()
+    h += 1
+    h.sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+    np.testing.assert_array_equal(d.data, [2.0, 4.0])
 
 
 def test_inplace_on_nonleaf_used_before_makes_that_graph_stale():
