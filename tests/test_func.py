@@ -1,14 +1,13 @@
 """autograd_mini.func against closed forms, central differences, and each other (float64).
 
 Every expected value is independent of the engine: a closed form evaluated in numpy, or
-central differences of a numpy function (conftest.numeric_grad).
+central differences of a numpy function (fd_jacobian below).
 """
 import numpy as np
 import pytest
 
 import autograd_mini.functional as F
 from autograd_mini import Tensor, func, grad, no_grad
-from conftest import numeric_grad
 
 RTOL, ATOL = 1e-10, 1e-12  # closed forms
 FD_RTOL, FD_ATOL = 1e-6, 1e-7  # central differences, eps = 1e-6
@@ -301,3 +300,20 @@ def test_tangent_shape_is_checked():
     with pytest.raises(ValueError, match="tangent 0"):
         func.jvp(lambda x: x * 2, (np.ones(3),), (np.ones(2),))
 
+
+# -- ENGINE BUG (tape.py, not owned by this file's author): reported, NOT fixed here ------------
+# autograd_mini.grad(z, y) with a non-leaf input y runs the sweep past y into the graph that
+# produced y, and with retain_graph=False (the default) frees the saved arrays of those ops,
+# although they are not needed for dz/dy. torch.autograd.grad only runs the part of the graph
+# between the outputs and the inputs, so a later y.sum().backward() works in PyTorch; here it
+# raises "trying to backward through the graph a second time (op 'exp')". The sweep should
+# stop at the targets (prune nodes that do not lead to an input). func's transforms work around
+# it by always passing retain_graph=True. This test fails until tape.py is fixed.
+
+def test_ENGINE_BUG_grad_wrt_a_non_leaf_must_not_free_the_graph_behind_it():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x.exp()
+    (g,) = grad((y * y).sum(), y)
+    np.testing.assert_allclose(g.data, 2 * np.exp([1.0, 2.0]))
+    y.sum().backward()  # the exp node was never needed by grad(.., y): must still be usable
+    np.testing.assert_allclose(x.grad, np.exp([1.0, 2.0]))
