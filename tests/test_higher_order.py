@@ -97,8 +97,9 @@ def check_second_order(fn, shapes, domains, seed=0):
 # -- the table ---------------------------------------------------------------------------------
 
 C4 = sample((4,), "pos", seed=8)  # constant operands
-COND = np.array([[True, False, True, True], [False, False, True, False], [True, True, False,
-                                                                          True]])
+COND = np.array([[True, False, True, True],
+                 [False, False, True, False],
+                 [True, True, False, True]])
 LABELS = np.array([0, 3, 1])
 MATMUL_SHAPES = [((3, 4), (4, 5)), ((4,), (4, 5)), ((3, 4), (4,)), ((4,), (4,)),
                  ((2, 3, 4), (2, 4, 5)), ((2, 3, 4), (4, 5)), ((2, 1, 3, 4), (5, 4, 2)),
@@ -348,12 +349,14 @@ def test_pow_tensor_base_and_exponent_third_order_closed_form():
     (ga, gb) = grad((a ** b).sum(), (a, b), create_graph=True)
     (gaa, gab) = grad(ga.sum(), (a, b), create_graph=True)
     (gbb,) = grad(gb.sum(), b, create_graph=True)
-    (gaaa, gaab) = grad(gaa.sum(), (a, b))
+    (gaaa, gaab) = grad(gaa.sum(), (a, b), retain_graph=True)
     (gabb,) = grad(gbb.sum(), a, retain_graph=True)
     (gbbb,) = grad(gbb.sum(), b)
     ln = np.log(a0)
-    close = lambda got, want: np.testing.assert_allclose(got.data, want, rtol=1e-10,  # noqa
-                                                         atol=1e-12)
+
+    def close(got, want):
+        np.testing.assert_allclose(got.data, want, rtol=1e-10, atol=1e-12)
+
     close(gaa, b0 * (b0 - 1) * a0 ** (b0 - 2))
     close(gab, a0 ** (b0 - 1) * (1 + b0 * ln))
     close(gbb, a0 ** b0 * ln ** 2)
@@ -361,6 +364,22 @@ def test_pow_tensor_base_and_exponent_third_order_closed_form():
     close(gbbb, a0 ** b0 * ln ** 3)
     close(gabb, a0 ** (b0 - 1) * ln * (b0 * ln + 2))
     close(gaab, a0 ** (b0 - 2) * ((2 * b0 - 1) + b0 * (b0 - 1) * ln))
+
+
+@pytest.mark.parametrize("exponent", ["constant", "tensor"])
+def test_pow_derivatives_at_zero_base(exponent):
+    """At a = 0 with integer exponents, d^k/da^k a^b = b!/(b-k)! a^(b-k) (0^0 = 1): the VJP's
+    where(b == 0, 1, a) and log(where(a == 0, 1, a)) guards must keep every order finite."""
+    a0, b0 = np.zeros(3), np.array([1.0, 2.0, 3.0])
+    want = [np.array([1.0, 0.0, 0.0]), np.array([0.0, 2.0, 0.0]), np.array([0.0, 0.0, 6.0])]
+    a = Tensor(a0, requires_grad=True)
+    if exponent == "tensor":
+        y = (a ** Tensor(b0, requires_grad=True)).sum()
+    else:
+        y = a[0] ** 1 + a[1] ** 2 + a[2] ** 3
+    for k in range(3):
+        (y,) = grad(y if k == 0 else y.sum(), a, create_graph=k < 2)
+        np.testing.assert_array_equal(y.data, want[k], err_msg=f"order {k + 1}")
 
 
 def test_div_second_derivatives_closed_form():
@@ -599,6 +618,29 @@ def test_grad_upstream_tensor_that_requires_grad_is_differentiated():
     v = np.array([0.5, 1.0, -1.0])
     (jv,) = grad(g, u, grad_outputs=v)
     np.testing.assert_allclose(jv.data, 2 * x.data * v)
+
+
+def test_grad_argument_errors():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    c = Tensor([1.0, 2.0])
+    y = x * x
+    with pytest.raises(RuntimeError, match="input 1 does not require grad"):
+        grad(y.sum(), [x, c])
+    with pytest.raises(ValueError, match="2 outputs but 1 grad_outputs"):
+        grad([y, y], x, grad_outputs=[np.ones(2)])
+    with pytest.raises(ValueError, match="shape"):
+        grad(y, x, grad_outputs=np.ones(3))
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        grad(c * 2, x, grad_outputs=np.ones(2))
+
+
+def test_grad_keeps_the_input_dtype_at_every_order():
+    x = Tensor(np.array([0.5, -1.0], dtype=np.float32), requires_grad=True)
+    (g,) = grad(x.tanh().sum(), x, create_graph=True)
+    (h,) = grad(g.sum(), x)
+    assert g.dtype == h.dtype == np.float32
+    t = np.tanh(x.data.astype(np.float64))
+    np.testing.assert_allclose(h.data, -2 * t * (1 - t ** 2), rtol=1e-5)
 
 
 def test_backward_stays_first_order_after_grad():
