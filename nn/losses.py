@@ -1,25 +1,19 @@
-"""Loss modules: check the inputs, then call the engine's fused loss ops (autograd_mini/losses.py).
+"""Loss modules, as torch.nn: each holds its options and calls the engine's functional loss
+(autograd_mini/losses.py), which checks the inputs and does the math.
 
-Each takes `(prediction, target)`. The target may be an ndarray, a list or a Tensor and is
-treated as a constant (no gradient flows into it). `reduction`: "mean" (default), "sum" or
-"none".
+Each takes `(input, target)`; the target may be an ndarray, a list or a Tensor (a float target
+that requires grad gets its gradient, as in PyTorch). `reduction`: "mean" (default), "sum" or
+"none". A class `weight` may be a Tensor or an ndarray; it is a constant, as in PyTorch.
 """
-import numpy as np
-
-from autograd_mini import Tensor
 from autograd_mini import functional as F
 
 from .module import Module
 
 
-def _array(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
 class _Loss(Module):
     def __init__(self, reduction="mean"):
         super().__init__()
-        if reduction not in ("mean", "sum", "none"):
+        if reduction not in ("mean", "sum", "none"):  # at construction, not at the first call
             raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', "
                              f"got {reduction!r}")
         self.reduction = reduction
@@ -27,80 +21,103 @@ class _Loss(Module):
     def extra_repr(self):
         return f"reduction={self.reduction!r}"
 
-    def _fail(self, msg, pred, target):
-        raise ValueError(f"{type(self).__name__}: {msg} (prediction shape {np.shape(pred)}, "
-                         f"target shape {np.shape(target)})")
 
-    def _float_pair(self, pred, target):
-        """Check the dtypes and that shapes are equal; return the target cast to pred's dtype."""
-        p, t = _array(pred), _array(target)
-        if p.dtype.kind != "f":
-            self._fail(f"predictions must be floating point, got dtype {p.dtype}", p, t)
-        if t.dtype.kind not in "biuf":
-            self._fail(f"target must be numeric, got dtype {t.dtype}", p, t)
-        if t.shape != p.shape:
-            self._fail("prediction and target must have the same shape (no broadcasting: "
-                       "(N, 1) against (N,) is a classic silent bug); reshape one of them", p, t)
-        return p, t.astype(p.dtype, copy=False)
+class _WeightedLoss(_Loss):
+    def __init__(self, weight=None, reduction="mean"):
+        if isinstance(weight, str):  # CrossEntropyLoss("sum"): the first parameter is weight
+            raise TypeError(f"{type(self).__name__}: the first parameter is the class weight, "
+                            f"got {weight!r}; pass reduction={weight!r} by keyword")
+        super().__init__(reduction)
+        self.weight = weight
 
 
 class MSELoss(_Loss):
-    """mean((prediction - target)^2) over all elements (as PyTorch)."""
+    """(input - target)^2, averaged over all elements by default: F.mse_loss."""
 
-    def forward(self, pred, target):
-        _, t = self._float_pair(pred, target)
-        return F.mse_loss(pred, t, reduction=self.reduction)
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """|input - target|, averaged over all elements by default: F.l1_loss."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class HuberLoss(_Loss):
+    """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2), d = input - target:
+    F.huber_loss."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction)
+        self.delta = delta
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, delta={self.delta}"
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class SmoothL1Loss(_Loss):
+    """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2, d = input - target:
+    F.smooth_l1_loss."""
+
+    def __init__(self, reduction="mean", beta=1.0):
+        super().__init__(reduction)
+        self.beta = beta
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, beta={self.beta}"
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class BCELoss(_Loss):
-    """-(y log p + (1 - y) log(1 - p)) on probabilities p in [0, 1]; logs clamped at -100."""
+    """-(y log p + (1 - y) log(1 - p)) on probabilities p in [0, 1], logs clamped at -100:
+    F.binary_cross_entropy."""
 
-    def forward(self, pred, target):
-        p, t = self._float_pair(pred, target)
-        if p.size and not (p.min() >= 0 and p.max() <= 1):
-            self._fail(f"predictions must be probabilities in [0, 1], got values in "
-                       f"[{p.min()}, {p.max()}]; for raw scores use BCEWithLogitsLoss", p, t)
-        return F.binary_cross_entropy(pred, t, reduction=self.reduction)
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """BCELoss of sigmoid(logits), computed stably from the logits."""
+    """BCELoss of sigmoid(input), computed stably from the logits:
+    F.binary_cross_entropy_with_logits."""
 
-    def forward(self, logits, target):
-        _, t = self._float_pair(logits, target)
-        return F.binary_cross_entropy_with_logits(logits, t, reduction=self.reduction)
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
-    """-log_softmax(logits)[label], or -sum(p * log_softmax(logits)) for probability rows p.
+class CrossEntropyLoss(_WeightedLoss):
+    """Cross entropy of logits (N, C), (N, C, d1, ...) or (C,) against integer class labels or
+    class probabilities, with PyTorch's weight, ignore_index and label_smoothing:
+    F.cross_entropy."""
 
-    logits: (N, C) (or (C,) for one sample). target: integer class labels in [0, C) of shape
-    (N,) (or ()), or float rows of shape (N, C) (one-hot or probabilities). "mean" averages
-    over the N samples.
-    """
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
 
-    def forward(self, logits, target):
-        z, t = _array(logits), _array(target)
-        if z.dtype.kind != "f":
-            self._fail(f"logits must be floating point, got dtype {z.dtype}", z, t)
-        if z.ndim not in (1, 2):
-            self._fail("logits must have shape (N, C), or (C,) for one sample", z, t)
-        n_classes = z.shape[-1]
-        if t.dtype.kind in "iu":
-            if t.shape != z.shape[:-1]:
-                self._fail(f"integer class labels must have shape {z.shape[:-1]}, one per row "
-                           f"of logits", z, t)
-            if t.size and (t.min() < 0 or t.max() >= n_classes):
-                bad = t[(t < 0) | (t >= n_classes)].ravel()[0]
-                self._fail(f"label {bad} is out of range: labels must be in [0, {n_classes})",
-                           z, t)
-        elif t.dtype.kind == "f":
-            if t.shape != z.shape:
-                hint = (" (float labels? pass integer class labels, e.g. "
-                        "target.astype(np.int64))" if t.shape == z.shape[:-1] else "")
-                self._fail("probability targets must have the logits' shape" + hint, z, t)
-            t = t.astype(z.dtype, copy=False)
-        else:
-            self._fail(f"target must be integer class labels or float probability rows, "
-                       f"got dtype {t.dtype}", z, t)
-        return F.cross_entropy(logits, t, reduction=self.reduction)
+    def extra_repr(self):
+        extra = "" if not self.label_smoothing else f", label_smoothing={self.label_smoothing}"
+        return f"reduction={self.reduction!r}{extra}"
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log likelihood of log-probabilities (N, C), (N, C, d1, ...) or (C,) against
+    integer class labels, with PyTorch's weight and ignore_index: F.nll_loss."""
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)

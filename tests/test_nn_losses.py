@@ -6,6 +6,8 @@ import pytest
 import nn
 from autograd_mini import Tensor, gradcheck
 from autograd_mini import functional as F
+from autograd_mini.tape import ShapeError
+from nn.losses import HuberLoss, L1Loss, NLLLoss, SmoothL1Loss  # also nn.*, once exported
 
 REDUCTIONS = ["mean", "sum", "none"]
 
@@ -59,13 +61,12 @@ def test_cross_entropy_value_labels_and_rows(rng, reduction):
     z, labels = rng.standard_normal((6, 4)) * 3, rng.integers(0, 4, 6)
     logp = np_log_softmax(z)
     ref = reduce(-logp[np.arange(6), labels], reduction)
-    np.testing.assert_allclose(nn.CrossEntropyLoss(reduction)(Tensor(z), labels).data, ref,
-                               rtol=1e-12)
+    loss_fn = nn.CrossEntropyLoss(reduction=reduction)
+    np.testing.assert_allclose(loss_fn(Tensor(z), labels).data, ref, rtol=1e-12)
     onehot = np.eye(4)[labels]
-    np.testing.assert_allclose(nn.CrossEntropyLoss(reduction)(Tensor(z), onehot).data, ref,
-                               rtol=1e-12)
+    np.testing.assert_allclose(loss_fn(Tensor(z), onehot).data, ref, rtol=1e-12)
     p = rng.dirichlet(np.ones(4), 6)
-    np.testing.assert_allclose(nn.CrossEntropyLoss(reduction)(Tensor(z), p).data,
+    np.testing.assert_allclose(loss_fn(Tensor(z), p).data,
                                reduce(-(p * logp).sum(axis=1), reduction), rtol=1e-12)
 
 
@@ -89,8 +90,11 @@ def test_loss_gradients_match_finite_differences(rng, reduction):
     rows = rng.dirichlet(np.ones(3), 4)
     cases = [
         (nn.MSELoss(reduction), x, y), (nn.BCELoss(reduction), p, t),
-        (nn.BCEWithLogitsLoss(reduction), x, t), (nn.CrossEntropyLoss(reduction), x, labels),
-        (nn.CrossEntropyLoss(reduction), x, rows)]
+        (nn.BCEWithLogitsLoss(reduction), x, t),
+        (nn.CrossEntropyLoss(reduction=reduction), x, labels),
+        (nn.CrossEntropyLoss(reduction=reduction), x, rows),
+        (NLLLoss(reduction=reduction), x, labels), (L1Loss(reduction), x, y),
+        (HuberLoss(reduction, delta=0.5), x, y), (SmoothL1Loss(reduction, beta=0.5), x, y)]
     for loss_fn, pred, target in cases:
         assert gradcheck(lambda a: loss_fn(a, target), [pred], atol=1e-8, rtol=1e-6)
 
@@ -109,17 +113,23 @@ def test_functional_losses_also_differentiate_the_target(rng, fn, make_pred, red
 
 
 def test_mse_broadcast_target_gradient_in_the_engine(rng):
-    # F.mse_loss broadcasts like numpy (nn.MSELoss refuses mismatched shapes, see below)
+    # F.mse_loss broadcasts like PyTorch, with PyTorch's warning about the sizes
     x = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
     y = Tensor(rng.standard_normal(3), requires_grad=True)
-    assert gradcheck(lambda a, b: F.mse_loss(a, b), [x, y])
+    with pytest.warns(UserWarning, match="different to the input size"):
+        assert gradcheck(lambda a, b: F.mse_loss(a, b), [x, y])
 
 
-def test_nn_losses_treat_a_tensor_target_as_constant(rng):
+def test_nn_losses_pass_a_tensor_target_through_as_pytorch(rng):
+    # a target that requires grad gets its gradient (torch.nn.MSELoss does the same):
+    # d/dy mean((x - y)^2) = -2 (x - y) / n
     x = Tensor(rng.standard_normal((2, 3)), requires_grad=True)
     y = Tensor(rng.standard_normal((2, 3)), requires_grad=True)
     nn.MSELoss()(x, y).backward()
-    assert x.grad is not None and y.grad is None
+    np.testing.assert_allclose(y.grad, -2 * (x.data - y.data) / 6, rtol=1e-12)
+    z = Tensor(rng.standard_normal((2, 3)))  # the usual case: a constant target, no gradient
+    nn.MSELoss()(x, z).backward()
+    assert z.grad is None
 
 
 # -- extreme inputs ------------------------------------------------------------------------------
@@ -196,45 +206,153 @@ def test_float32_predictions_give_float32_loss_and_gradient(rng, loss_fn, make_t
     assert x.grad.dtype == np.float32 and np.all(np.isfinite(x.grad))
 
 
-# -- validation ----------------------------------------------------------------------------------
+# -- validation: the functional losses check, the modules wrap them -----------------------------
 
 def test_cross_entropy_errors_name_the_loss_and_the_shapes():
     z = Tensor(np.zeros((3, 4)))
-    with pytest.raises(ValueError, match=r"CrossEntropyLoss: label 4 is out of range.*\[0, 4\)"
-                                         r".*\(3, 4\).*\(3,\)"):
+    with pytest.raises(ValueError, match=r"cross_entropy: label 4 at index \(1,\) is out of "
+                                         r"range.*\[0, 4\).*\(3, 4\).*\(3,\)") as info:
         nn.CrossEntropyLoss()(z, np.array([0, 4, 1]))
-    with pytest.raises(ValueError, match="label -1 is out of range"):
+    assert isinstance(info.value, IndexError)  # PyTorch raises IndexError here
+    with pytest.raises(ValueError, match="label -1 at index"):
         nn.CrossEntropyLoss()(z, np.array([0, -1, 1]))
-    with pytest.raises(ValueError, match=r"labels must have shape \(3,\)"):
+    with pytest.raises(ShapeError, match=r"labels must have shape \(3,\)"):
         nn.CrossEntropyLoss()(z, np.array([0, 1]))
-    with pytest.raises(ValueError, match=r"float labels\?.*astype"):
+    with pytest.raises(ShapeError, match=r"float labels\?.*astype"):
         nn.CrossEntropyLoss()(z, np.array([0.0, 1.0, 2.0]))
-    with pytest.raises(ValueError, match="probability targets must have the logits' shape"):
+    with pytest.raises(ShapeError, match="class probabilities must have the input's shape"):
         nn.CrossEntropyLoss()(z, np.zeros((3, 5)))
     with pytest.raises(ValueError, match="dtype bool"):
         nn.CrossEntropyLoss()(z, np.array([True, False, True]))
-    with pytest.raises(ValueError, match=r"logits must have shape \(N, C\)"):
-        nn.CrossEntropyLoss()(np.zeros((2, 3, 4)), np.zeros((2, 3), int))
-    with pytest.raises(ValueError, match="logits must be floating point"):
+    with pytest.raises(ValueError, match="input must be floating point"):
         nn.CrossEntropyLoss()(np.zeros((2, 3), int), np.zeros(2, int))
 
 
+def test_modules_raise_what_the_functional_losses_raise():
+    cases = [
+        (nn.CrossEntropyLoss(), F.cross_entropy, np.zeros((3, 4)), np.array([0, 4, 1])),
+        (nn.CrossEntropyLoss(), F.cross_entropy, np.zeros((3, 4)), np.zeros((3, 1))),
+        (NLLLoss(), F.nll_loss, np.zeros((3, 4)), np.array([0, -1, 1])),
+        (nn.BCELoss(), F.binary_cross_entropy, np.array([0.5, 1.5]), np.ones(2)),
+        (nn.BCELoss(), F.binary_cross_entropy, np.full((4, 1), 0.5), np.ones(4)),
+        (nn.BCEWithLogitsLoss(), F.binary_cross_entropy_with_logits, np.zeros((4, 1)),
+         np.ones(4)),
+        (nn.MSELoss(), F.mse_loss, np.ones(2, dtype=int), np.ones(2))]
+    for module, fn, x, y in cases:
+        with pytest.raises(ValueError) as by_module:
+            module(Tensor(x), y)
+        with pytest.raises(ValueError) as by_function:
+            fn(Tensor(x), y)
+        assert type(by_module.value) is type(by_function.value)
+        assert str(by_module.value) == str(by_function.value)
+
+
+def test_classes_on_axis_1_of_3d_logits_through_the_module(rng):
+    # (N, C, d) = (2, 3, 4), PyTorch's layout; this used to raise (the last axis was the classes)
+    z = rng.standard_normal((2, 3, 4))
+    y = rng.integers(0, 3, (2, 4))
+    out = nn.CrossEntropyLoss(reduction="none")(Tensor(z), y)
+    expect = -np.take_along_axis(z - np.log(np.exp(z).sum(axis=1, keepdims=True)), y[:, None],
+                                 axis=1)[:, 0]
+    np.testing.assert_allclose(out.data, expect, rtol=1e-12)
+
+
 def test_elementwise_loss_errors():
-    for loss_fn in (nn.MSELoss(), nn.BCELoss(), nn.BCEWithLogitsLoss()):
-        name = type(loss_fn).__name__
-        with pytest.raises(ValueError, match=rf"{name}: .*same shape.*\(4, 1\).*\(4,\)"):
-            loss_fn(Tensor(np.full((4, 1), 0.5)), np.ones(4))
+    for loss_fn, name in ((nn.MSELoss(), "mse_loss"), (nn.BCELoss(), "binary_cross_entropy"),
+                          (nn.BCEWithLogitsLoss(), "binary_cross_entropy_with_logits")):
         with pytest.raises(ValueError, match=f"{name}: target must be numeric"):
             loss_fn(Tensor(np.full(2, 0.5)), np.array(["a", "b"]))
-        with pytest.raises(ValueError, match=f"{name}: predictions must be floating point"):
+        with pytest.raises(ValueError, match=f"{name}: input must be floating point"):
             loss_fn(np.ones(2, dtype=int), np.ones(2))
-    with pytest.raises(ValueError, match=r"BCELoss: predictions must be probabilities.*"
-                                         r"BCEWithLogitsLoss"):
+    # (N, 1) against (N,): MSELoss warns as PyTorch, the BCE losses raise as PyTorch
+    with pytest.warns(UserWarning, match=r"mse_loss: Using a target size \(4,\) that is "
+                                         r"different to the input size \(4, 1\)"):
+        nn.MSELoss()(Tensor(np.full((4, 1), 0.5)), np.ones(4))
+    for loss_fn in (nn.BCELoss(), nn.BCEWithLogitsLoss()):
+        with pytest.raises(ShapeError, match=r"\(4,\).*\(4, 1\)"):
+            loss_fn(Tensor(np.full((4, 1), 0.5)), np.ones(4))
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: all elements of input should "
+                                         r"be between 0 and 1.*BCEWithLogitsLoss"):
         nn.BCELoss()(Tensor(np.array([0.5, 1.5])), np.ones(2))
+    with pytest.raises(ValueError, match="NaN"):
+        nn.BCELoss()(Tensor(np.array([0.5, np.nan])), np.ones(2))
     with pytest.raises(ValueError, match="reduction"):
         nn.MSELoss(reduction="avg")
     with pytest.raises(ValueError, match="cross_entropy: reduction"):
         F.cross_entropy(np.zeros((2, 3)), np.zeros(2, int), reduction="avg")
+
+
+def test_weighted_losses_take_weight_first_as_pytorch():
+    with pytest.raises(TypeError, match=r"class weight.*reduction='sum'"):
+        nn.CrossEntropyLoss("sum")
+    with pytest.raises(TypeError, match="class weight"):
+        NLLLoss("none")
+
+
+# -- the options of the v2 modules ----------------------------------------------------------------
+
+def np_ce_weighted(z, y, w, ignore_index, eps):
+    """PyTorch's documented CrossEntropyLoss (class indices, "mean"), for (N, C) logits."""
+    logp = np_log_softmax(z)
+    c = z.shape[1]
+    total, denom = 0.0, 0.0
+    for n, label in enumerate(y):
+        if label == ignore_index:
+            continue
+        total += (1 - eps) * -w[label] * logp[n, label] + eps / c * -(w * logp[n]).sum()
+        denom += w[label]
+    return total / denom
+
+
+@pytest.mark.parametrize("weight_as", [np.asarray, Tensor])
+def test_cross_entropy_loss_options(rng, weight_as):
+    z = rng.standard_normal((6, 3))
+    y = np.array([0, 2, 5, 1, 1, 5])
+    w = np.array([0.3, 1.0, 2.0])
+    loss_fn = nn.CrossEntropyLoss(weight=weight_as(w), ignore_index=5, label_smoothing=0.1)
+    zt = Tensor(z, requires_grad=True)
+    loss = loss_fn(zt, y)
+    np.testing.assert_allclose(loss.item(), np_ce_weighted(z, y, w, 5, 0.1), rtol=1e-12)
+    assert gradcheck(lambda a: loss_fn(a, y), [zt], atol=1e-8, rtol=1e-6)
+    assert "label_smoothing=0.1" in repr(loss_fn)
+
+
+def test_nll_loss_module(rng):
+    logp = np_log_softmax(rng.standard_normal((5, 4)))
+    y = np.array([3, 0, 1, 1, 2])
+    w = np.array([1.0, 0.5, 2.0, 1.5])
+    out = NLLLoss(weight=w)(Tensor(logp), y)
+    picked = logp[np.arange(5), y]
+    np.testing.assert_allclose(out.item(), -(w[y] * picked).sum() / w[y].sum(), rtol=1e-12)
+    out = NLLLoss(ignore_index=1, reduction="sum")(Tensor(logp), y)
+    np.testing.assert_allclose(out.item(), -picked[y != 1].sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_l1_huber_smooth_l1_modules(rng, reduction):
+    x, y = rng.standard_normal((4, 3)) * 2, rng.standard_normal((4, 3))
+    d = x - y
+    a = np.abs(d)
+    cases = [(L1Loss(reduction), a),
+             (HuberLoss(reduction, delta=0.7), np.where(a < 0.7, 0.5 * d * d, 0.7 * (a - 0.35))),
+             (SmoothL1Loss(reduction, beta=0.7), np.where(a < 0.7, 0.5 * d * d / 0.7, a - 0.35))]
+    for loss_fn, ref in cases:
+        np.testing.assert_allclose(loss_fn(Tensor(x), y).data, reduce(ref, reduction),
+                                   rtol=1e-12)
+    assert "delta=0.7" in repr(cases[1][0]) and "beta=0.7" in repr(cases[2][0])
+
+
+@pytest.mark.parametrize("loss_fn", [NLLLoss(), L1Loss(), HuberLoss(), SmoothL1Loss(),
+                                     nn.CrossEntropyLoss(label_smoothing=0.2)],
+                         ids=lambda m: type(m).__name__)
+def test_v2_losses_keep_float32(rng, loss_fn):
+    x = Tensor(rng.uniform(0.1, 0.9, (4, 3)).astype(np.float32), requires_grad=True)
+    target = (rng.integers(0, 3, 4) if isinstance(loss_fn, (NLLLoss, nn.CrossEntropyLoss))
+              else rng.standard_normal((4, 3)))
+    loss = loss_fn(x, target)
+    assert loss.dtype == np.float32
+    loss.backward()
+    assert x.grad.dtype == np.float32 and np.all(np.isfinite(x.grad))
 
 
 def test_integer_and_bool_targets_are_accepted_by_elementwise_losses():
