@@ -131,6 +131,8 @@ def _select(name, pick, input, dim, keepdim, axis, keepdims):
         return (amax if pick is np.argmax else amin)(input)
     dim, keepdim = _reduce_args(name, input, dim, keepdim, axis, keepdims)
     x = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if x.ndim == 0:  # PyTorch: dim 0 of a 0-d tensor selects the value itself, at index 0
+        return ReturnTypes(P.getitem(input, idx=()), result(np.zeros((), np.int64)))
     if not isinstance(dim, int):
         raise TypeError(f"{name}(): dim must be one int, got {dim!r}; use amax/amin for several")
     idx = pick(x, axis=dim)

@@ -110,6 +110,10 @@ class Tensor:
                 "t.detach() to get a tensor without grad")
         self._rg = bool(value)
 
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
     shape = property(lambda self: self._data.shape)
     ndim = property(lambda self: self._data.ndim)
     dtype = property(lambda self: self._data.dtype)
@@ -186,6 +190,12 @@ class Tensor:
         elif self._rg:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
+
+    def __format__(self, spec):
+        # f"{loss:.4f}" formats a 0-d tensor's value, as PyTorch; other specs are refused
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        return object.__format__(self, spec)
 
     def __hash__(self):
         return id(self)

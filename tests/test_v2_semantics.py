@@ -587,3 +587,18 @@ def test_1_linear_with_bias_of_shape_1_out():
     assert b.grad.shape == (1, 2)
     np.testing.assert_allclose(b.grad, g.sum(axis=0, keepdims=True), rtol=1e-12)
     np.testing.assert_allclose(w.grad, g.T @ xa, rtol=1e-12)
+
+
+def test_everyday_idioms_on_0d_tensors():
+    x = leaf(3.0)
+    values, indices = x.max(0)  # PyTorch: the value itself, at index 0
+    assert values.item() == 3.0 and indices.item() == 0 and indices.dtype == np.int64
+    values.backward()
+    assert x.grad == 1.0
+    assert f"{Tensor(2.0 / 3.0):.3f}" == "0.667" and f"{Tensor(2.5)}" == "2.5"
+    with pytest.raises(TypeError):
+        f"{Tensor([1.0, 2.0]):.3f}"  # noqa: B018 (PyTorch refuses a spec for several values)
+    t = Tensor([1.0, 2.0])
+    assert t.requires_grad_() is t and t.requires_grad
+    with pytest.raises(TypeError, match="floating point"):
+        Tensor([1, 2]).requires_grad_()
