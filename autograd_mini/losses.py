@@ -200,6 +200,11 @@ def _elementwise(name, input, target, reduction, same_size):
         fix = (f"reshape one of them, e.g. target.reshape{x.shape}" if t.size == x.size else
                "pass a target of the input's shape")
         if same_size == "warn":
+            try:
+                np.broadcast_shapes(x.shape, t.shape)
+            except ValueError:
+                raise ShapeError(f"{name}: the target's shape {t.shape} does not broadcast "
+                                 f"against the input's shape {x.shape}; {fix}") from None
             warnings.warn(
                 f"{name}: Using a target size {t.shape} that is different to the input size "
                 f"{x.shape}. This will likely lead to incorrect results due to broadcasting. "
@@ -371,7 +376,7 @@ def binary_cross_entropy(input, target, *, reduction="mean"):
     name = "binary_cross_entropy"
     y = _elementwise(name, input, target, reduction,
                      "Using a target size {t} that is different to the input size {x} is "
-                     "deprecated. Please ensure they have the same size")
+                     "not supported (PyTorch raises too). Please ensure they have the same size")
     p = _data(input)
     if p.size and not (p.min() >= 0 and p.max() <= 1):
         nan = np.isnan(p)
