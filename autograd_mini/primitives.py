@@ -50,12 +50,21 @@ def _raise(name, args, err):
     raise ShapeError(f"{name}: {err} (input shapes: {shapes}){hint}") from None
 
 
-def _weak(a, other):
-    """A numpy scalar or 0-d float array next to a float array with dimensions acts as a Python
-    scalar (PyTorch's promotion): x32 * np.float64(2) stays float32."""
-    if type(other) is _ndarray and other.ndim and other.dtype.kind == "f" and a.dtype.kind == "f":
-        return a.astype(other.dtype)
-    return a
+def _constant(a):
+    """A non-Tensor operand: numpy scalars become Python scalars, so that numpy's weak promotion
+    keeps a float32 tensor float32 beside them (as PyTorch)."""
+    return a.item() if isinstance(a, np.generic) else a
+
+
+def _promote(a, b):
+    """PyTorch's promotion for two arrays of different dtypes: a 0-d float operand beside a
+    float array with dimensions takes that array's dtype (x32 * Tensor(2.0) stays float32)."""
+    if a.dtype.kind == "f" and b.dtype.kind == "f":
+        if not a.ndim and b.ndim:
+            return a.astype(b.dtype), b
+        if not b.ndim and a.ndim:
+            return a, b.astype(a.dtype)
+    return a, b
 
 
 def primitive(name, rule, *vjps, promote=False):
@@ -68,6 +77,7 @@ def primitive(name, rule, *vjps, promote=False):
         sig = inspect.signature(fwd)
         n = builtins.sum(p.kind is p.POSITIONAL_OR_KEYWORD for p in sig.parameters.values())
         kwdefaults = fwd.__kwdefaults__ or {}
+        kwkeys = kwdefaults.keys()
 
         def bind(args, opts):  # inputs given by keyword or left at their defaults: rare
             try:
@@ -83,31 +93,41 @@ def primitive(name, rule, *vjps, promote=False):
             mode = _mode.get()
             if mode is RAW:  # inside a first-order VJP: arrays in, arrays out
                 return fwd(*args, **opts)
-            if len(args) != n or opts and not opts.keys() <= kwdefaults.keys():
+            if len(args) != n or opts and not opts.keys() <= kwkeys:
                 args, opts = bind(args, opts)
-            rg = False
-            saved = list(args)
-            for i, a in enumerate(args):
+            elif kwdefaults:
+                opts = {**kwdefaults, **opts} if opts else kwdefaults
+            # The operands' arrays, and whether any requires grad. Written out for one and two
+            # operands: this runs once per op, the tape's hot path.
+            if n == 1:
+                a = args[0]
                 if isinstance(a, Tensor):
-                    saved[i] = a._data
-                    rg = rg or a._rg
-                elif isinstance(a, np.generic):
-                    saved[i] = a.item()  # a Python scalar: numpy's weak promotion applies
-            if promote and type(saved[0]) is _ndarray and type(saved[1]) is _ndarray:
-                a, b = saved
-                if a.dtype is not b.dtype:
-                    if not a.ndim:
-                        saved[0] = _weak(a, b)
-                    elif not b.ndim:
-                        saved[1] = _weak(b, a)
-            if kwdefaults:
-                opts = {**kwdefaults, **opts}
+                    saved, rg = (a._data,), a._rg
+                else:
+                    saved, rg = (_constant(a),), False
+            elif n == 2:
+                a, b = args
+                if isinstance(a, Tensor):
+                    da, rg = a._data, a._rg
+                else:
+                    da, rg = _constant(a), False
+                if isinstance(b, Tensor):
+                    db, rg = b._data, rg or b._rg
+                else:
+                    db = b if type(b) is float else _constant(b)
+                if promote and type(da) is _ndarray and type(db) is _ndarray \
+                        and da.dtype is not db.dtype:
+                    da, db = _promote(da, db)
+                saved = (da, db)
+            else:
+                saved = tuple([a._data if isinstance(a, Tensor) else _constant(a) for a in args])
+                rg = builtins.any(isinstance(a, Tensor) and a._rg for a in args)
             try:
                 out = fwd(*saved, **opts)
             except ValueError as err:
                 _raise(name, args, err)
             if rg and mode:
-                return record(out, prim, args, tuple(saved), opts or None)
+                return record(out, prim, args, saved, opts or None)
             return result(out)
 
         apply.primitive = prim

@@ -189,7 +189,7 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None):
     heap, pending = [], {}
     for root, seed in zip(roots, seeds):
         _arrive(root, seed, heap, pending)
-    pop = heapq.heappop
+    pop, push = heapq.heappop, heapq.heappush
     token = _mode.set(RAW if raw else GRAD)
     try:
         while heap:
@@ -198,38 +198,44 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None):
             saved = node.saved
             if saved is None:
                 raise _freed(node)
-            if node.out is STALE:
+            out = node.out
+            if out is STALE:
                 raise _stale(node)
-            if node.retained is not None and targets is None:
-                t = node.retained()
-                if t is not None:
-                    pending[t] = g
-            if node in at_node:
-                pending[at_node[node]] = g
+            if node.retained is not None or node in at_node:
+                _capture(node, g, pending, at_node, targets)
             prim, seq, inputs, opts = node.prim, node.seq, node.inputs, node.opts
-            for t in inputs:
-                if isinstance(t, Tensor) and t._version > seq:
-                    raise _stale(node)
-            if raw:
-                args, out = saved, node.out
-            else:
-                args, out = inputs, (_output(node) if prim.needs_out else None)
+            if not raw:
+                saved, out = inputs, (_output(node) if prim.needs_out else None)
             joint = prim.joint(node, g, create_graph) if prim.joint is not None else None
             for i, t in enumerate(inputs):
-                if not (isinstance(t, Tensor) and t._rg):
+                if not isinstance(t, Tensor):
+                    continue
+                if t._version > seq:  # also for frozen inputs: their saved array changed
+                    raise _stale(node)
+                if not t._rg:
                     continue  # constants and frozen tensors: skip their VJP entirely
                 if joint is not None:  # a user-defined Function: one backward for all inputs
                     gt = joint[i]
                     if gt is None:
                         continue
                 elif opts is None:
-                    gt = prim.vjps[i](g, *args, out)
+                    gt = prim.vjps[i](g, *saved, out)
                 else:
-                    gt = prim.vjps[i](g, *args, out, **opts)
-                _arrive(t, _fit(gt, t, node, raw), heap, pending)
+                    gt = prim.vjps[i](g, *saved, out, **opts)
+                data = t._data
+                if gt.shape != data.shape or gt.dtype is not data.dtype:
+                    gt = _fit(gt, t, node, raw)
+                fn = t.grad_fn  # _arrive, written out: the sweep's hot path
+                if fn is None:
+                    pending[t] = pending[t] + gt if t in pending else gt
+                elif fn.g is None:
+                    fn.g = gt
+                    push(heap, (-fn.seq, fn))
+                else:
+                    fn.g = fn.g + gt
             if not retain_graph:
                 node.saved = None
-                if node.out is not None:
+                if out is not None:
                     node.out = None
     except BaseException:
         for _, node in heap:  # leave no half-summed gradient behind for the next sweep
@@ -240,6 +246,16 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None):
     if targets is not None:
         return pending
     _write_grads(pending, seeds)
+
+
+def _capture(node, g, pending, at_node, targets):
+    """Keep the gradient of a node's output: retain_grad() (in backward) or a target of grad()."""
+    if node.retained is not None and targets is None:
+        t = node.retained()
+        if t is not None:
+            pending[t] = g
+    if node in at_node:
+        pending[at_node[node]] = g
 
 
 def _arrive(t, g, heap, pending):
