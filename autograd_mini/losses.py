@@ -30,8 +30,9 @@ class LabelError(ValueError, IndexError):
 # -- the fused primitives ----------------------------------------------------------------------
 
 def _reduce(losses, reduction):
-    if reduction == "mean":
-        return losses.sum() / max(losses.size, 1)  # sum / n: ndarray.mean's Python layer is slow
+    if reduction == "mean":  # sum / n: ndarray.mean's Python layer is slow
+        n = losses.size
+        return losses.sum() / n if n else losses.sum() * np.nan  # empty: nan, as PyTorch
     if reduction == "sum":
         return losses.sum()
     return losses
@@ -413,7 +414,7 @@ def mse_loss(input, target, *, reduction="mean"):
 
 def _reduced(losses, reduction):
     if reduction == "mean":
-        return losses.mean()
+        return losses.mean() if losses.size else losses.sum() * np.nan  # empty: nan, as PyTorch
     return losses.sum() if reduction == "sum" else losses
 
 

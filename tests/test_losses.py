@@ -659,3 +659,22 @@ def test_bce_hessian_by_hand():
 
 def test_autograd_mini_grad_is_the_one_used():
     assert autograd_mini.grad is grad
+
+
+# == an empty batch: "mean" is nan, as PyTorch (0 / 0), "sum" is 0 ==============================
+
+@pytest.mark.parametrize("name, x, y", [
+    ("cross_entropy", np.zeros((0, 3)), np.zeros(0, int)),
+    ("cross_entropy", np.zeros((0, 3)), np.zeros((0, 3))),
+    ("nll_loss", np.zeros((0, 3)), np.zeros(0, int)),
+    *[(n, np.zeros((0, 2)), np.zeros((0, 2))) for n in ELEMENTWISE + [
+        "binary_cross_entropy", "binary_cross_entropy_with_logits"]]])
+def test_mean_over_an_empty_batch_is_nan_as_pytorch(name, x, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice" warning either
+        xt = Tensor(x, requires_grad=True)
+        assert np.isnan(getattr(F, name)(xt, y).item())
+        out = getattr(F, name)(xt, y, reduction="sum")
+        assert out.item() == 0
+        out.backward()
+        assert xt.grad.shape == x.shape
