@@ -252,14 +252,14 @@ def matmul(a, b):
             f"axis of the second ({b.shape[0] if b.ndim == 1 else b.shape[-2]})") from None
 
 
-@primitive("linear", "dx = g @ W, dW = g.T @ x, db = sum_rows(g)",
+@primitive("linear", "dx = g @ W, dW = g.T @ x, db = g summed over the broadcast axes",
            lambda g, x, w, b, _: g @ w,
            lambda g, x, w, b, _: _rows(g).T @ _rows(x),
-           lambda g, x, w, b, _: _rows(g).sum(axis=0))
+           lambda g, x, w, b, _: g)
 def linear(input, weight, bias=None):
     """input @ weight.T + bias, the affine map of nn.Linear: input (..., in), weight (out, in),
     bias (out,). One op instead of three: dW comes out in weight's own layout (no transposed
-    copy) and db is a sum over rows (no general unbroadcast)."""
+    copy)."""
     out = input @ weight.T
     return out if bias is None else out + bias
 

@@ -185,7 +185,12 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None):
     returns {target: gradient arriving at it} and touches no `.grad`.
     """
     raw = not create_graph
-    at_node = {} if targets is None else {t.grad_fn: t for t in targets if t.grad_fn is not None}
+    if targets is None:
+        at_node, visit, leaves = {}, None, None
+    else:  # grad(): only the part of the graph between the roots and the targets runs
+        at_node = {t.grad_fn: t for t in targets if t.grad_fn is not None}
+        leaves = {t for t in targets if t.grad_fn is None}
+        visit = _leading_to(roots, at_node, leaves)
     heap, pending = [], {}
     for root, seed in zip(roots, seeds):
         _arrive(root, seed, heap, pending)
@@ -203,6 +208,8 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None):
                 raise _stale(node)
             if node.retained is not None or node in at_node:
                 _capture(node, g, pending, at_node, targets)
+                if visit is not None and node not in visit:
+                    continue  # a target with no other target behind it: neither run nor freed
             prim, seq, inputs, opts = node.prim, node.seq, node.inputs, node.opts
             if not raw:
                 saved, out = inputs, (_output(node) if prim.needs_out else None)
@@ -214,6 +221,9 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None):
                     raise _stale(node)
                 if not t._rg:
                     continue  # constants and frozen tensors: skip their VJP entirely
+                if visit is not None and t not in leaves and t.grad_fn not in visit \
+                        and t.grad_fn not in at_node:
+                    continue  # grad(): no target behind this input
                 if joint is not None:  # a user-defined Function: one backward for all inputs
                     gt = joint[i]
                     if gt is None:
@@ -246,6 +256,26 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None):
     if targets is not None:
         return pending
     _write_grads(pending, seeds)
+
+
+def _leading_to(roots, at_node, leaves):
+    """The nodes whose VJPs a grad() sweep must run: those with a target behind an input."""
+    done, stack = {}, [r.grad_fn for r in roots if r.grad_fn is not None]
+    while stack:  # iterative post-order: a node is decided after the nodes of its inputs
+        node = stack[-1]
+        if node in done:
+            stack.pop()
+            continue
+        below = [t.grad_fn for t in node.inputs if isinstance(t, Tensor) and t._rg
+                 and t.grad_fn is not None and t.grad_fn not in done]
+        if below:
+            stack.extend(below)
+            continue
+        stack.pop()
+        done[node] = any(
+            t in leaves or t.grad_fn is not None and (done[t.grad_fn] or t.grad_fn in at_node)
+            for t in node.inputs if isinstance(t, Tensor) and t._rg)
+    return {node for node, leads in done.items() if leads}
 
 
 def _capture(node, g, pending, at_node, targets):
@@ -318,11 +348,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     the results carry a graph, so they can be differentiated again, to any order.
     """
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
-    single = isinstance(inputs, Tensor)
-    inputs = (inputs,) if single else tuple(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, (Tensor, _ndarray)):
-        grad_outputs = (grad_outputs,) * len(outputs) if len(outputs) == 1 else \
-            (grad_outputs or (None,) * len(outputs))
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, (Tensor, _ndarray, int, float)):
+        if len(outputs) != 1:
+            raise TypeError(f"grad: {len(outputs)} outputs need grad_outputs as a sequence, one "
+                            f"gradient (or None) per output")
+        grad_outputs = (grad_outputs,)
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for i, t in enumerate(inputs):
@@ -338,7 +371,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 "inputs with requires_grad=True, outside no_grad()")
         s = seed(o, g, "grad")
         if create_graph:  # a seed that requires grad is differentiated through (double VJP)
-            s = g if isinstance(g, Tensor) and g._data is s else Tensor(s)
+            s = (g if g.dtype == s.dtype else g.to(s.dtype)) if isinstance(g, Tensor) else Tensor(s)
         roots.append(o)
         seeds.append(s)
     if retain_graph is None:

@@ -301,19 +301,33 @@ def test_tangent_shape_is_checked():
         func.jvp(lambda x: x * 2, (np.ones(3),), (np.ones(2),))
 
 
-# -- ENGINE BUG (tape.py, not owned by this file's author): reported, NOT fixed here ------------
-# autograd_mini.grad(z, y) with a non-leaf input y runs the sweep past y into the graph that
-# produced y, and with retain_graph=False (the default) frees the saved arrays of those ops,
-# although they are not needed for dz/dy. torch.autograd.grad only runs the part of the graph
-# between the outputs and the inputs, so a later y.sum().backward() works in PyTorch; here it
-# raises "trying to backward through the graph a second time (op 'exp')". The sweep should
-# stop at the targets (prune nodes that do not lead to an input). func's transforms work around
-# it by always passing retain_graph=True. This test fails until tape.py is fixed.
+# -- grad() runs only the part of the graph between the outputs and the inputs, as PyTorch ----
 
-def test_ENGINE_BUG_grad_wrt_a_non_leaf_must_not_free_the_graph_behind_it():
+def test_grad_wrt_a_non_leaf_leaves_the_graph_behind_it_usable():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     y = x.exp()
     (g,) = grad((y * y).sum(), y)
     np.testing.assert_allclose(g.data, 2 * np.exp([1.0, 2.0]))
     y.sum().backward()  # the exp node was never needed by grad(.., y): must still be usable
     np.testing.assert_allclose(x.grad, np.exp([1.0, 2.0]))
+
+
+def test_grad_of_an_unreachable_input_runs_and_frees_nothing():
+    a = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    b = Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    ga = (a * a).sum()
+    (g,) = grad((b * 3).sum(), a, allow_unused=True)
+    assert g is None
+    ga.backward()  # the graph of ga was not part of that sweep: still usable
+    np.testing.assert_allclose(a.grad, [2.0, 4.0])
+
+
+def test_grad_touches_only_the_requested_leaves_and_skips_frozen_branches():
+    x = Tensor(np.array([0.5, 1.5]), requires_grad=True)
+    w = Tensor(np.array([2.0, -1.0]), requires_grad=True)
+    out = (x.exp() * w).sum()
+    (gw,) = grad(out, w, retain_graph=True)
+    np.testing.assert_allclose(gw.data, np.exp([0.5, 1.5]))  # d/dw = exp(x)
+    assert x.grad is None and w.grad is None
+    (gx,) = grad(out, x)
+    np.testing.assert_allclose(gx.data, np.exp([0.5, 1.5]) * [2.0, -1.0])

@@ -572,11 +572,6 @@ def test_1_vjp_of_wrong_shape_raises_naming_op_and_shapes(sum_all_vjp):
     assert x.grad is None
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "primitives.py (not this file's owner): linear's bias VJP returns _rows(g).sum(axis=0), of "
-    "shape (out,), for a bias of shape (1, out); the backward shape check now reports it "
-    "instead of a silently wrong b.grad. Fix: .reshape(b.shape), or return g and let the "
-    "engine's broadcast sum reduce it"))
 def test_1_linear_with_bias_of_shape_1_out():
     rng = np.random.default_rng(1)
     xa, wa = rng.standard_normal((5, 3)), rng.standard_normal((2, 3))
