@@ -1,15 +1,14 @@
-"""The differentiable ops as functions: `F.sigmoid(x)`, `F.matmul(a, b)`, `F.sum(x, dim=0)`."""
-from .compositions import (amax, amin, argmax, argmin, getitem, log_softmax, logsumexp, max,
-                           mean, min, permute, reshape, softmax, sum, swapaxes, to, transpose,
-                           unsqueeze)
+"""The differentiable ops as functions: `F.sigmoid(x)`, `F.matmul(a, b)`, `F.sum(x, dim=0)`.
+
+The primitives and compositions, grouped as in compositions/ (each group re-exports its
+primitives), matmul and linear, and the losses (losses.py).
+"""
+from .compositions import *  # noqa: F401,F403
+from .compositions import __all__ as _compositions
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
-from .primitives import (abs, add, div, exp, expand, linear, log, matmul, maximum, mul, neg, pow,
-                         relu, sigmoid, sign, sqrt, sub, tanh, where)
+from .primitives import linear, matmul
 
-__all__ = ["abs", "add", "amax", "amin", "argmax", "argmin", "div", "exp", "expand", "getitem",
-           "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
-           "mul", "neg", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "softmax",
-           "sqrt", "sub", "sum", "swapaxes", "tanh", "to", "transpose", "unsqueeze", "where",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-           "mse_loss", "nll_loss", "l1_loss", "huber_loss", "smooth_l1_loss"]
+__all__ = _compositions + [
+    "linear", "matmul", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "cross_entropy", "huber_loss", "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss"]

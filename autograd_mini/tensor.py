@@ -1,7 +1,7 @@
 """Tensor: an ndarray that records the ops applied to it, and the Python surface of the engine
 (construction, dtype rules, operators, comparisons, casts, in-place updates).
 
-The ops themselves are in primitives.py (the table of derivatives) and compositions.py; the
+The ops themselves are in primitives.py (the table of derivatives) and compositions/; the
 tape and the backward sweep in tape.py. The methods bound at the bottom of this file are those
 functions, so `x.sum(1)` and `F.sum(x, 1)` are one code path.
 """
@@ -330,14 +330,9 @@ for _name, _ufunc in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply
                   lambda a, o, _u=_ufunc: _u(a, o, out=a, casting="same_kind"))
     setattr(Tensor, f"{_name}_", _m)
     setattr(Tensor, f"__i{_name if _name != 'div' else 'truediv'}__", _m)
-Tensor.__neg__ = Tensor.neg = P.neg
-Tensor.__abs__ = Tensor.abs = P.abs
-for _f in (P.exp, P.log, P.sqrt, P.sign, P.sigmoid, P.tanh, P.relu):
-    setattr(Tensor, _f.__name__, _f)
-for _f in (C.sum, C.mean, C.amax, C.amin, C.argmax, C.argmin, C.any, C.all, C.max, C.min,
-           C.softmax, C.log_softmax, C.logsumexp, C.reshape, C.permute, C.transpose, C.swapaxes,
-           C.unsqueeze, C.to):
-    setattr(Tensor, _f.__name__, _f)
+for _name in C.METHODS:  # x.mean(1) is compositions' mean(x, 1)
+    setattr(Tensor, _name, getattr(C, _name))
+Tensor.__neg__, Tensor.__abs__ = P.neg, P.abs
 Tensor.__getitem__ = C.getitem
 Tensor.T = property(C.T)
 Tensor.mT = property(C.mT)

@@ -1,0 +1,5 @@
+"""Activation functions (functional forms, as torch.nn.functional)."""
+from .. import primitives as P
+
+__all__ = []
+METHODS = []
