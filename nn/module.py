@@ -27,9 +27,20 @@ def _join(prefix, name):
     return f"{prefix}.{name}" if prefix else name
 
 
+def _as_buffer(owner, name, value):
+    """A buffer's value: None, a Tensor as it is, or an ndarray wrapped (shared, not copied)."""
+    if value is None or isinstance(value, Tensor):
+        return value
+    if isinstance(value, (np.ndarray, np.generic)):
+        return Tensor(value)
+    raise TypeError(f"{owner}: cannot assign a {type(value).__name__} to buffer '{name}' (an "
+                    f"ndarray, a Tensor or None is required)")
+
+
 class Module:
     """Base class of layers and models: subclass it, assign parameters and sub-modules as
-    attributes in `__init__`, and write `forward`.
+    attributes in `__init__` (and `register_buffer` the state that is not trained, such as
+    running statistics), and write `forward`.
 
     Naming, for `named_parameters()`, `state_dict()` and graph drawing: a module remembers its
     own dotted name relative to the outermost module it was assigned into (`module._name`: ""
@@ -45,6 +56,7 @@ class Module:
         self = super().__new__(cls)
         d = self.__dict__
         d["_params"], d["_modules"], d["training"], d["_name"] = {}, {}, True, ""
+        d["_buffers"], d["_non_persistent_buffers_set"] = {}, set()
         return self
 
     def __init__(self):
@@ -52,13 +64,15 @@ class Module:
 
     # -- attribute registration ----------------------------------------------------------------
     def __setattr__(self, name, value):
-        params, modules = self._params, self._modules
+        params, modules, buffers = self._params, self._modules, self._buffers
         if isinstance(value, Parameter):
             modules.pop(name, None)
+            self._drop_buffer(name)
             params[name] = value
             value.name = _join(self._name, name)
         elif isinstance(value, Module):
             params.pop(name, None)
+            self._drop_buffer(name)
             modules[name] = value
             value._set_name(_join(self._name, name))
         elif name in params:
@@ -68,6 +82,11 @@ class Module:
                     f"'{name}' (a Parameter or None is expected); to change its values, assign "
                     f"to .data, e.g. module.{name}.data = new_array")
             del params[name]
+        elif name in buffers:
+            value = _as_buffer(type(self).__name__, name, value)
+            if value is not None:
+                value.name = _join(self._name, name)
+            buffers[name] = value
         elif name in modules:
             del modules[name]
         object.__setattr__(self, name, value)
@@ -75,7 +94,61 @@ class Module:
     def __delattr__(self, name):
         self._params.pop(name, None)
         self._modules.pop(name, None)
+        self._drop_buffer(name)
         object.__delattr__(self, name)
+
+    def _drop_buffer(self, name):
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Register `tensor` (an ndarray or a Tensor, or None) as the buffer `name`: state that
+        is not a parameter (e.g. BatchNorm's running_mean), as `torch.nn.Module.register_buffer`.
+
+        The buffer is an attribute (`self.name`, a Tensor that shares the given array and keeps
+        its dtype), is saved and loaded by `state_dict()` / `load_state_dict()` under its dotted
+        key ("0.running_mean") after the module's parameters, and is not in `parameters()`;
+        `persistent=False` leaves it out of the state_dict. Assigning an ndarray, a Tensor or
+        None to `self.name` later replaces the buffer. A buffer that is None is not saved.
+        """
+        owner = type(self).__name__
+        if not isinstance(name, str):
+            raise TypeError(f"{owner}.register_buffer: buffer name should be a string, got "
+                            f"{type(name).__name__}")
+        if "." in name:
+            raise KeyError(f"{owner}.register_buffer: buffer name can't contain \".\", got "
+                           f"{name!r}")
+        if name == "":
+            raise KeyError(f"{owner}.register_buffer: buffer name can't be empty string \"\"")
+        if name not in self._buffers and (hasattr(self, name) or name in self._params
+                                          or name in self._modules):
+            raise KeyError(f"{owner}.register_buffer: attribute '{name}' already exists")
+        tensor = _as_buffer(owner, name, tensor)
+        if tensor is not None:
+            tensor.name = _join(self._name, name)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+        object.__setattr__(self, name, tensor)
+
+    def register_parameter(self, name, param):
+        """Register `param` (an nn.Parameter, or None) under `name`, as PyTorch."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_parameter: cannot assign a "
+                            f"{type(param).__name__} object to parameter '{name}' (an "
+                            f"nn.Parameter or None is required)")
+        if "." in name or not name:
+            raise KeyError(f"{type(self).__name__}.register_parameter: invalid parameter name "
+                           f"{name!r} (non-empty, without \".\")")
+        if param is None:
+            self._modules.pop(name, None)
+            self._drop_buffer(name)
+            self._params[name] = None
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
 
     def _set_name(self, name):
         """Give this module the dotted name `name`, and rename everything below it."""
@@ -83,6 +156,8 @@ class Module:
             m.__dict__["_name"] = _join(name, sub)
         for sub, p in self.named_parameters():
             p.name = _join(name, sub)
+        for sub, b in self.named_buffers():
+            b.name = _join(name, sub)
 
     # -- traversal -----------------------------------------------------------------------------
     def named_modules(self, prefix="", remove_duplicate=True):
@@ -108,24 +183,49 @@ class Module:
     def children(self):
         return iter(self._modules.values())
 
-    def _all_named_parameters(self):
-        """Every (dotted name, parameter), shared ones under each of their names (as state_dict:
-        `self.enc = self.dec = block` gives both "enc.weight" and "dec.weight")."""
+    def _all_named_state(self, buffers=True):
+        """(dotted name, tensor) of every parameter, then every persistent buffer that is not
+        None, module by module in `named_modules()` order (PyTorch's state_dict order). Shared
+        ones come under each of their names (`self.enc = self.dec = block` gives both
+        "enc.weight" and "dec.weight")."""
         for mname, m in self.named_modules(remove_duplicate=False):
             for k, p in m._params.items():
-                yield _join(mname, k), p
+                if p is not None:
+                    yield _join(mname, k), p
+            if buffers:
+                skip = m._non_persistent_buffers_set
+                for k, b in m._buffers.items():
+                    if b is not None and k not in skip:
+                        yield _join(mname, k), b
 
-    def named_parameters(self):
-        """(dotted name, parameter) pairs; a parameter shared by several modules comes once."""
+    def _all_named_parameters(self):
+        return self._all_named_state(buffers=False)
+
+    def _named_members(self, members, prefix, recurse, remove_duplicate):
         seen = set()
-        for name, p in self._all_named_parameters():
-            if id(p) not in seen:
-                seen.add(id(p))
-                yield name, p
+        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mname, m in mods:
+            for k, t in members(m).items():
+                if t is None or (remove_duplicate and id(t) in seen):
+                    continue
+                seen.add(id(t))
+                yield _join(mname, k), t
 
-    def parameters(self):
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, parameter) pairs; a parameter shared by several modules comes once."""
+        return self._named_members(lambda m: m._params, prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
         """An iterator over the parameters, each once (pass it to an optimizer)."""
-        return (p for _, p in self.named_parameters())
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, buffer Tensor) pairs, non-persistent buffers included, each once."""
+        return self._named_members(lambda m: m._buffers, prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        """An iterator over the buffers (Tensors), each once."""
+        return (b for _, b in self.named_buffers(recurse=recurse))
 
     # -- training helpers ----------------------------------------------------------------------
     def zero_grad(self):
@@ -151,11 +251,14 @@ class Module:
 
     # -- state ---------------------------------------------------------------------------------
     def state_dict(self):
-        """A snapshot {dotted name: copy of the parameter's array}, keys as in PyTorch."""
-        return {name: p.data.copy() for name, p in self._all_named_parameters()}
+        """A snapshot {dotted name: copy of the array}, keys and order as in PyTorch: per module
+        (in `named_modules()` order) its parameters, then its persistent buffers, each buffer
+        in its own dtype (an int64 `num_batches_tracked` stays int64)."""
+        return {name: t.data.copy() for name, t in self._all_named_state()}
 
     def load_state_dict(self, state_dict):
-        """Copy the arrays of `state_dict` into the parameters (casting to each one's dtype).
+        """Copy the arrays of `state_dict` into the parameters and persistent buffers (casting
+        to each one's dtype).
 
         The keys must match `state_dict()`'s exactly and every shape must agree; otherwise
         ValueError naming the missing and unexpected keys and the mismatched shapes, and
@@ -172,7 +275,7 @@ class Module:
             raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict "
                             f"{{name: array}} such as state_dict() or nn.load(path) returns, "
                             f"got {got}")
-        own = dict(self._all_named_parameters())
+        own = dict(self._all_named_state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         values, problems = {}, []  # id(parameter) -> (its first key, parameter, new value)
