@@ -1,11 +1,13 @@
 """nn: modules, losses and optimizers on top of the autograd_mini engine (PyTorch-shaped)."""
-from . import optim
+from . import init, optim, utils
 from .layers import (MLP, Identity, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh,
                      manual_seed)
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
+                     NLLLoss, SmoothL1Loss)
 from .module import Module, Parameter
 from .serialization import load, save
 
 __all__ = ["Module", "Parameter", "Linear", "Sigmoid", "Tanh", "ReLU", "Identity", "Softmax",
-           "Sequential", "MLP", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-           "optim", "save", "load", "manual_seed"]
+           "Sequential", "MLP", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss",
+           "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "optim", "init", "utils", "save",
+           "load", "manual_seed"]
