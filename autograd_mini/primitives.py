@@ -406,3 +406,22 @@ def index_put(values, *, idx, shape):
 def to(input, *, dtype):
     """input as `dtype` (no copy if it already is)."""
     return input.astype(dtype, copy=False)
+
+
+# -- shape group: cat --------------------------------------------------------------------------
+
+def _part(g, axis, start, stop):
+    """g[..., start:stop, ...] along `axis`: the slice of cat's output that one input became."""
+    return getitem(g, idx=(slice(None),) * axis + (slice(start, stop),))
+
+
+@primitive("cat", "da = g[..., :len(a), ...], db = g[..., len(a):, ...] along axis",
+           lambda g, a, b, _, *, axis: _part(g, axis, 0, a.shape[axis]),
+           lambda g, a, b, _, *, axis: _part(g, axis, a.shape[axis], None))
+def cat(a, b, *, axis):
+    """a and b joined along `axis` (non-negative). A primitive because the composition (each
+    input placed into zeros of the output's shape by index_put, then summed) writes k arrays of
+    the output's size for k inputs, and index_put's scatter is much slower than a copy; one
+    np.concatenate copies once. Binary, as the table has a fixed number of inputs per op: F.cat
+    joins k tensors as a balanced tree (log2(k) copies)."""
+    return np.concatenate((a, b), axis=axis)

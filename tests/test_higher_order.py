@@ -192,6 +192,7 @@ CASES = (
         case("index_put-2d", lambda x: cube(P.index_put(x, idx=(slice(None), [1, 1]),
                                                          shape=(3, 4))), (3, 2)),
         case("to", lambda x: cube(P.to(x.tanh(), dtype=np.float64)), (2, 3)),
+        case("cat", lambda a, b: cube(P.cat(a, b.exp(), axis=1)), (2, 3), (2, 1)),
     ]
     # compositions (no VJPs of their own)
     + [
