@@ -425,3 +425,65 @@ def cat(a, b, *, axis):
     np.concatenate copies once. Binary, as the table has a fixed number of inputs per op: F.cat
     joins k tensors as a balanced tree (log2(k) copies)."""
     return np.concatenate((a, b), axis=axis)
+
+
+# -- reductions group: prod, cumsum, and the scans behind cumprod/logcumsumexp ----------------
+
+def _flip(a, axis):
+    """`a` reversed along `axis` (a view by a reversing slice; its VJP flips back)."""
+    return getitem(a, idx=(slice(None),) * axis + (slice(None, None, -1),))
+
+
+def _shift(a, axis, s, fill):
+    """out[k] = a[k - s] along `axis`, and `fill` in the first s places (1 for a product,
+    -inf for a log-sum): the operand of one step of a scan."""
+    pre, n = (slice(None),) * axis, a.shape[axis]
+    moved = index_put(getitem(a, idx=pre + (slice(0, n - s),)), idx=pre + (slice(s, n),),
+                      shape=a.shape)
+    head = np.zeros(a.shape, a.dtype)
+    head[pre + (slice(0, s),)] = fill
+    return moved + head  # a constant: no gradient goes to the fill
+
+
+def scan(a, axis, op, fill):
+    """The inclusive scan out[k] = a[0] op a[1] op ... op a[k] along `axis`, for an associative
+    `op` with identity `fill`, in log2(n) steps (Hillis-Steele): out = op(out, shift(out, s))
+    for s = 1, 2, 4, ... Built from primitives only, so its derivatives of every order are exact;
+    with op = mul it is exact at zeros, where exp(cumsum(log)) is not."""
+    s = 1
+    while s < a.shape[axis]:
+        a = op(a, _shift(a, axis, s, fill))
+        s *= 2
+    return a
+
+
+def _others(x, axis):
+    """prod_{j != k} x_j along `axis` for every k, without a division (so exact at zeros):
+    the product of the elements before k times the product of those after k."""
+    before = scan(_shift(x, axis, 1, 1), axis, mul, 1)
+    after = _flip(scan(_shift(_flip(x, axis), axis, 1, 1), axis, mul, 1), axis)
+    return before * after
+
+
+def _prod_vjp(g, x, _, *, axis, keepdims):
+    if axis is None:  # all elements: the product of the flattened tensor
+        return (g.reshape((1,)) * _others(x.reshape((-1,)), 0)).reshape(x.shape)
+    return g.reshape(_kept(x.shape, axis)) * _others(x, axis)
+
+
+@primitive("prod", "dx_k = g * prod_{j != k} x_j  (products before and after k, no division)",
+           _prod_vjp)
+def prod(x, *, axis=None, keepdims=False):
+    """The product along one axis (or of all elements). A primitive: exp(sum(log|x|)) is wrong
+    at zeros and negative numbers, and g * out / x divides by zero; the VJP multiplies the
+    products before and after each element (two scans), so one zero gives the zero's slot the
+    product of the others and every other slot 0, two zeros give 0 everywhere, as PyTorch."""
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+@primitive("cumsum", "dx = reversed cumsum of g  (flip, cumsum, flip)",
+           lambda g, x, _, *, axis: _flip(cumsum(_flip(g, axis), axis=axis), axis))
+def cumsum(x, *, axis):
+    """Running sums along `axis`. A primitive: the composition (a scan of adds) takes log2(n)
+    steps of O(n); np.cumsum is one, and its VJP is itself on the reversed gradient."""
+    return np.cumsum(x, axis=axis)

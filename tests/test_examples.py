@@ -162,3 +162,20 @@ def test_newton_logistic_converges_and_matches_the_closed_form_hessian(tmp_path)
     assert len(rows) == 6
     for _, est, se, z in rows:
         assert float(se) > 0 and abs(float(est) / float(se) - float(z)) < 0.01
+
+
+def test_hinge_and_huber_match_scikit_learn(tmp_path):
+    proc, _ = _run("hinge_and_huber", tmp_path)
+    assert proc.returncode == 0, f"hinge_and_huber.py --quick failed:\n{proc.stdout}\n{proc.stderr}"
+    out = proc.stdout
+    assert out.count("converged after") == 2
+    assert number(r"LinearSVC.*max abs difference of the coefficients and intercept: (\S+)",
+                  out) < 1e-5
+    agree, total = re.search(r"decision agreement with LinearSVC: (\d+)/(\d+)", out).groups()
+    assert agree == total == "569"
+    assert number(r"test accuracy: ([\d.]+)", out) >= 0.95
+    assert number(r"HuberRegressor.*relative to the largest: (\S+)", out) < 1e-3
+    assert number(r"ours lower by (\S+)\)", out) >= -1e-6    # ours is the minimum
+    assert "the same as HuberRegressor's: True" in out
+    huber_err = number(r"clean data: Huber ([\d.]+)", out)
+    assert huber_err < 0.5 * number(r"least squares on the corrupted data ([\d.]+)", out)
