@@ -175,6 +175,12 @@ CASES = (
     + [case(f"{f}-axis={ax}", lambda x, f=f, ax=ax: getattr(x, f)(axis=ax), (2, 3, 4))
        for f in ("softmax", "log_softmax") for ax in (0, 1, -1)]
     + [case(f"{f}-1d", lambda x, f=f: getattr(x, f)(), (5,)) for f in ("softmax", "log_softmax")]
+    # reductions group: prod (VJP of scans of mul), cumsum (VJP of itself on flipped g)
+    + [
+        case("prod-dim", lambda x: x.prod(-1), (3, 4)),
+        case("prod-all-keepdims", lambda x: P.prod(x, keepdims=True), (2, 3)),
+        case("cumsum", lambda x: cube(x.cumsum(1)), (2, 3, 4)),
+    ]
     # shape
     + [
         case("reshape", lambda x: cube(x.reshape(4, 6)).tanh(), (2, 3, 4)),

@@ -177,6 +177,8 @@ F32 = [  # (id, fn, input shapes); inputs are positive float32
     ("where", lambda x, y: F.where(x > 1, x, y), [(2, 3), (3,)]),
     ("expand", lambda x: F.expand(x, shape=(2, 3)), [(3,)]),
     ("to", lambda x: x.double().float(), [(3,)]),
+    ("prod", lambda x: x.prod(1), [(2, 3)]),
+    ("cumsum", lambda x: x.cumsum(0), [(2, 3)]),
     ("cat", lambda a, b: F.cat([a, b], dim=-1), [(2, 3), (2, 1)]),
 ]
 
