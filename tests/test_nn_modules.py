@@ -425,3 +425,33 @@ def test_softmax_positional_dim_and_both_keywords():
     np.testing.assert_allclose(nn.Softmax(1)(x).data, [[0.25, 0.75], [0.75, 0.25]], rtol=1e-12)
     with pytest.raises(TypeError, match=r"Softmax: pass dim= or axis=, not both"):
         nn.Softmax(dim=1, axis=1)
+
+
+# -- nn, version 2: what the package exports ----------------------------------------------------
+
+@pytest.mark.parametrize("name", ["NLLLoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "init",
+                                  "utils", "optim"])
+def test_nn_exports_the_version_2_names(name):
+    assert name in nn.__all__ and getattr(nn, name) is not None
+
+
+def test_every_name_in_nn_all_exists_and_optim_keeps_its_names():
+    assert all(hasattr(nn, n) for n in nn.__all__)
+    for n in ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]:
+        assert hasattr(nn.optim, n)
+    from nn.optim import SGD  # noqa: F401  (the old module path still imports)
+    from nn.optim.lr_scheduler import CosineAnnealingLR, StepLR  # noqa: F401
+
+
+def test_new_losses_are_modules_with_a_reduction():
+    x = Tensor(np.array([[0.5, -1.0], [2.0, 0.0]]))
+    y = np.array([[0.0, 0.0], [0.0, 3.0]])
+    np.testing.assert_allclose(nn.L1Loss()(x, y).item(), np.abs(x.data - y).mean())
+    np.testing.assert_allclose(nn.L1Loss(reduction="sum")(x, y).item(), np.abs(x.data - y).sum())
+    d = np.abs(x.data - y)
+    huber = np.where(d < 1, 0.5 * d ** 2, d - 0.5)  # delta = 1 (also SmoothL1 with beta = 1)
+    np.testing.assert_allclose(nn.HuberLoss()(x, y).item(), huber.mean())
+    np.testing.assert_allclose(nn.SmoothL1Loss()(x, y).item(), huber.mean())
+    logp = Tensor(np.log(np.array([[0.2, 0.8], [0.6, 0.4]])))
+    np.testing.assert_allclose(nn.NLLLoss()(logp, np.array([1, 0])).item(),
+                               -(np.log(0.8) + np.log(0.6)) / 2)
