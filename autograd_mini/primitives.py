@@ -436,13 +436,11 @@ def _flip(a, axis):
 
 def _shift(a, axis, s, fill):
     """out[k] = a[k - s] along `axis`, and `fill` in the first s places (1 for a product,
-    -inf for a log-sum): the operand of one step of a scan."""
-    pre, n = (slice(None),) * axis, a.shape[axis]
-    moved = index_put(getitem(a, idx=pre + (slice(0, n - s),)), idx=pre + (slice(s, n),),
-                      shape=a.shape)
-    head = np.zeros(a.shape, a.dtype)
-    head[pre + (slice(0, s),)] = fill
-    return moved + head  # a constant: no gradient goes to the fill
+    -inf for a log-sum): the operand of one step of a scan. The fill is a constant."""
+    n = a.shape[axis]
+    s = builtins.min(s, n)
+    head = np.full(a.shape[:axis] + (s,) + a.shape[axis + 1:], fill, a.dtype)
+    return cat(head, getitem(a, idx=(slice(None),) * axis + (slice(0, n - s),)), axis=axis)
 
 
 def scan(a, axis, op, fill):

@@ -284,8 +284,10 @@ def cumprod(input, dim=None, *, axis=None):
 
 
 def _logaddexp(a, b):
-    """log(exp(a) + exp(b)), shifted by the larger so that it never overflows."""
-    m = P.maximum(a, b)
+    """log(exp(a) + exp(b)), shifted by the larger so that it never overflows. The shift is a
+    constant: the value does not depend on it, so neither do the derivatives."""
+    m = np.maximum(_data(a), _data(b))
+    m = np.where(np.isfinite(m), m, 0)  # both -inf: no shift (the result is -inf)
     return m + P.log(P.exp(a - m) + P.exp(b - m))
 
 
