@@ -165,6 +165,17 @@ CASES = (
         case("relu-cube", lambda x: cube(x.relu()), (2, 3)),
         case("0d-sigmoid", lambda x: x.sigmoid(), ()),
     ]
+    # elementwise group
+    + [
+        case("sin", lambda x: x.sin(), (2, 3)),
+        case("cos", lambda x: x.cos(), (2, 3)),
+        case("log1p", lambda x: x.log1p(), (2, 3), domain="pos"),
+        case("expm1", lambda x: x.expm1(), (2, 3)),
+        case("erf", lambda x: x.erf(), (2, 3)),
+        case("atan2", lambda a, b: F.atan2(a, b), (2, 3), (3,)),
+        case("round", lambda x: (x * 3).floor() * x.exp(), (2, 3)),
+        case("remainder", lambda a, b: cube(a % b), (2, 3), (3,), domain=("any", "pos")),
+    ]
     # reductions, softmax family
     + [case(f"{r}-axis={ax}-keepdims={kd}",
             lambda x, r=r, ax=ax, kd=kd: cube(getattr(x, r)(axis=ax, keepdims=kd)), (2, 3, 4))

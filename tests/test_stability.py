@@ -179,6 +179,14 @@ F32 = [  # (id, fn, input shapes); inputs are positive float32
     ("to", lambda x: x.double().float(), [(3,)]),
     ("prod", lambda x: x.prod(1), [(2, 3)]),
     ("cumsum", lambda x: x.cumsum(0), [(2, 3)]),
+    ("sin", lambda x: x.sin(), [(3,)]),
+    ("cos", lambda x: x.cos(), [(3,)]),
+    ("log1p", lambda x: x.log1p(), [(3,)]),
+    ("expm1", lambda x: x.expm1(), [(3,)]),
+    ("erf", lambda x: x.erf(), [(3,)]),
+    ("atan2", lambda y, x: F.atan2(y, x), [(2, 3), (3,)]),
+    ("round", lambda x: x.round(), [(3,)]),
+    ("remainder", lambda a, b: a % b, [(2, 3), (3,)]),
     ("cat", lambda a, b: F.cat([a, b], dim=-1), [(2, 3), (2, 1)]),
 ]
 

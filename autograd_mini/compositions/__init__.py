@@ -12,6 +12,8 @@ from . import activations, elementwise, reductions, shape
 from ._args import AxisError
 from .activations import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
+from .elementwise import (__floordiv__, __mod__, __pos__, __rfloordiv__,  # noqa: F401
+                          __rmod__)  # operators of Tensor, not functions of F
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .shape import T, getitem, mT  # noqa: F401  (properties and indexing of Tensor)
