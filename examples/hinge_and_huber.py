@@ -8,7 +8,7 @@ against scikit-learn's own fits of the same objectives.
 
        J(w, b) = 1/2 (||w||^2 + b^2) + C sum_i max(0, 1 - y_i (x_i . w + b))^2,
 
-   written here with the engine's relu as the hinge. J is strongly convex and once
+   written here with clamp(1 - y f, min=0) as the hinge. J is strongly convex and once
    differentiable, with a piecewise constant Hessian I + 2C X_A^T X_A (A: the samples inside the
    margin), so Newton's method (func.grad, func.hessian) reaches the minimum in a few steps,
    and the same minimum as scikit-learn: the coefficients agree to its tolerance and the
@@ -80,7 +80,7 @@ def svm(seed):
 
     def objective(theta):
         w, b = theta[:-1], theta[-1]
-        hinge = F.relu(1 - yt * (Xt @ w + b))
+        hinge = F.clamp(1 - yt * (Xt @ w + b), min=0)
         return 0.5 * (theta * theta).sum() + C * (hinge * hinge).sum()
 
     theta = newton(objective, np.zeros(Xtr.shape[1] + 1), "linear SVM")
