@@ -98,33 +98,37 @@ def primitive(name, rule, *vjps, promote=False):
                 args, opts = bind(args, opts)
             elif kwdefaults:
                 opts = {**kwdefaults, **opts} if opts else kwdefaults
-            # The operands' arrays, and whether any requires grad. Written out for one and two
-            # operands: this runs once per op, the tape's hot path.
-            if n == 1:
-                a = args[0]
-                if isinstance(a, Tensor):
-                    saved, rg = (a._data,), a._rg
-                else:
-                    saved, rg = (_constant(a),), False
-            elif n == 2:
-                a, b = args
-                if isinstance(a, Tensor):
-                    da, rg = a._data, a._rg
-                else:
-                    da, rg = _constant(a), False
-                if isinstance(b, Tensor):
-                    db, rg = b._data, rg or b._rg
-                else:
-                    db = b if type(b) is float else _constant(b)
-                if promote and type(da) is _ndarray and type(db) is _ndarray \
-                        and da.dtype is not db.dtype:
-                    da, db = _promote(da, db)
-                saved = (da, db)
-            else:
-                saved = tuple([a._data if isinstance(a, Tensor) else _constant(a) for a in args])
-                rg = builtins.any(isinstance(a, Tensor) and a._rg for a in args)
+            # The operands' arrays, and whether any requires grad; then the forward. Written
+            # out for one and two operands: this runs once per op, the tape's hot path.
             try:
-                out = fwd(*saved, **opts)
+                if n == 2:
+                    a, b = args
+                    if isinstance(a, Tensor):
+                        da, rg = a._data, a._rg
+                    else:
+                        da, rg = _constant(a), False
+                    if isinstance(b, Tensor):
+                        db, rg = b._data, rg or b._rg
+                    else:
+                        db = b if type(b) is float else _constant(b)
+                    if promote and type(da) is _ndarray and type(db) is _ndarray \
+                            and da.dtype is not db.dtype:
+                        da, db = _promote(da, db)
+                    saved = (da, db)
+                    out = fwd(da, db, **opts) if opts else fwd(da, db)
+                elif n == 1:
+                    a = args[0]
+                    if isinstance(a, Tensor):
+                        da, rg = a._data, a._rg
+                    else:
+                        da, rg = _constant(a), False
+                    saved = (da,)
+                    out = fwd(da, **opts) if opts else fwd(da)
+                else:
+                    saved = tuple([a._data if isinstance(a, Tensor) else _constant(a)
+                                   for a in args])
+                    rg = builtins.any(isinstance(a, Tensor) and a._rg for a in args)
+                    out = fwd(*saved, **opts)
             except ValueError as err:
                 _raise(name, args, err)
             if rg and mode:
