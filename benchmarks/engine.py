@@ -1,6 +1,7 @@
 """The engine side of each workload, through the public API only (API.md)."""
 import numpy as np
 
+import autograd_mini
 from autograd_mini import Tensor
 
 import nn
@@ -48,3 +49,29 @@ def chain(x, n):
         t = t + 0.001
     t.backward(np.ones_like(x))
     return t.data, x0.grad
+
+
+class EngineHVP:
+    """The Hessian-vector product H v of an nn.MLP's cross-entropy loss with respect to all
+    its weights, by differentiating <grad, v> once more (two reverse sweeps over a recorded
+    gradient), next to one plain gradient of the same loss for comparison."""
+
+    def __init__(self, weights, activation, dtype, seed=0):
+        sizes = [weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights]
+        self.model = nn.MLP(sizes, activation=activation, dtype=dtype)
+        self.params = list(self.model.parameters())
+        for p, a in zip(self.params, [a for wb in weights for a in wb], strict=True):
+            p.data = a.astype(dtype)
+        rng = np.random.default_rng(seed)
+        self.v = [Tensor(rng.standard_normal(p.shape).astype(dtype)) for p in self.params]
+        self.loss_fn = nn.CrossEntropyLoss()
+
+    def gradient(self, x, y):
+        loss = self.loss_fn(self.model(Tensor(x)), y)
+        return [g.data for g in autograd_mini.grad(loss, self.params)]
+
+    def hvp(self, x, y):
+        loss = self.loss_fn(self.model(Tensor(x)), y)
+        gs = autograd_mini.grad(loss, self.params, create_graph=True)
+        dot = sum((g * v).sum() for g, v in zip(gs, self.v))
+        return [h.data for h in autograd_mini.grad(dot, self.params)]

@@ -131,6 +131,22 @@ def check_chain(shape, with_torch):
     return out
 
 
+def check_hvp():
+    """H v of the mlp_digits loss (float64) against central differences of the gradient, with
+    tanh for ReLU: differences of a ReLU network's gradient jump wherever a unit crosses 0."""
+    sizes, _, _, _, data = MLPS["mlp_digits"]
+    side = engine.EngineHVP(init_weights(sizes, seed=sum(sizes)), "tanh", np.float64)
+    x, y = data()[0]
+    hv, eps, plus_minus = side.hvp(x, y), 1e-6, []  # the error shrinks as eps^2 down to 1e-6
+    for sign in (1, -1):
+        for p, v in zip(side.params, side.v):
+            p.data = p.data + sign * eps * v.data
+        plus_minus.append(side.gradient(x, y))
+        for p, v in zip(side.params, side.v):
+            p.data = p.data - sign * eps * v.data
+    return max(rel_err(h, (a - b) / (2 * eps)) for h, a, b in zip(hv, *plus_minus))
+
+
 # -- timing ------------------------------------------------------------------------------------
 
 def interleaved(fns, steps, warmup, block=5):
@@ -181,6 +197,17 @@ def bench_mlp(name, dtype, steps, warmup, with_torch):
         it = itertools.cycle(batches)
         fns[side] = lambda m=m, it=it: m.step(*next(it))
     return interleaved(fns, steps, warmup)
+
+
+def bench_hvp(dtype, steps, warmup):
+    """Seconds of one H v and of one gradient of the mlp_digits loss, interleaved; the ratio is
+    the cost of H v in gradients ("numpy" holds the engine's own gradient here)."""
+    sizes, act, _, _, data = MLPS["mlp_digits"]
+    side = engine.EngineHVP(init_weights(sizes, seed=sum(sizes)), act, dtype)
+    x, y = data()[0]
+    x = x.astype(dtype)
+    return interleaved({"numpy": lambda: side.gradient(x, y), "engine": lambda: side.hvp(x, y)},
+                       steps, warmup)
 
 
 def bench_chain(shape, dtype, steps, warmup, with_torch):
@@ -285,9 +312,14 @@ def run(quick=False, dtypes=("float32", "float64"), steps=None, with_torch=None,
         res["checks"][f"op_overhead{shape}"] = {"max_rel_err": errs}
         if errs["engine"] > TOL:
             failures.append(f"op_overhead{shape}: rel err {errs['engine']:.1e}")
+    hvp_err = check_hvp()
+    if hvp_err > 1e-6:
+        failures.append(f"hvp: rel err {hvp_err:.1e} against differences of gradients")
     for k, v in res["checks"].items():
-        log(f"check {k:22s} max rel err vs numpy (float64): "
+        log(f"check {k:22s} max rel err vs {v.get('against', 'numpy')} (float64): "
             + ", ".join(f"{s} {e:.1e}" for s, e in v["max_rel_err"].items()))
+    res["checks"]["hvp"] = {"max_rel_err": {"engine": hvp_err},
+                            "against": "central differences of the gradient (tanh network)"}
     if failures:
         raise AssertionError("benchmark correctness check failed: " + "; ".join(failures))
 
@@ -302,6 +334,7 @@ def run(quick=False, dtypes=("float32", "float64"), steps=None, with_torch=None,
             reps = 2 if quick else max(3, min(50, 10**5 // n * 2))
             *t, mem = bench_deep(n, dtype, reps, with_torch)
             _record(res, f"deep_chain 10^{len(str(n)) - 1}", dt, t, log, per_op=n, mem=mem)
+        _record(res, "hvp mlp_digits", dt, bench_hvp(dtype, steps, warmup), log)
         m = mlp_memory("mlp_wide", dtype)
         res["memory"][f"mlp_wide {dt}"] = {**m, "ratio": m["engine"] / m["numpy"]}
     if hasattr(os, "getloadavg"):
@@ -333,6 +366,8 @@ def table(res):
         note = ""
         if "us_per_op" in r:
             note = f"{r['us_per_op']['engine']:.2f} vs {r['us_per_op']['numpy']:.2f} us/op"
+        if r["workload"].startswith("hvp"):
+            note = "H v vs one gradient, both by the engine: the ratio is H v in gradients"
         if "peak_bytes" in r:
             p = r["peak_bytes"]
             note += f"; peak {p['engine'] / 2**20:.2f} vs {p['numpy'] / 2**20:.2f} MiB"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-from benchmarks import baseline, run  # noqa: E402
+from benchmarks import baseline, engine, run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,6 +56,15 @@ def test_check_catches_a_wrong_gradient(monkeypatch):
     assert run.check_chain((1,), with_torch=False)["engine"] > run.TOL
 
 
+def test_hvp_agrees_with_differences_of_gradients_and_the_check_catches_a_wrong_one(
+        monkeypatch):
+    assert run.check_hvp() < 1e-6
+    right = engine.EngineHVP.hvp
+    monkeypatch.setattr(engine.EngineHVP, "hvp",
+                        lambda self, x, y: [h * 1.001 for h in right(self, x, y)])
+    assert run.check_hvp() > 1e-4
+
+
 def test_quick_run_from_the_command_line(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
@@ -65,7 +74,9 @@ def test_quick_run_from_the_command_line(tmp_path):
     res = json.loads(out.read_text())
     names = {r["workload"] for r in res["timings"]}
     assert {"mlp_digits", "mlp_wide", "tiny_moons", "op_overhead(1,)", "op_overhead(1000,)",
-            "deep_chain 10^3"} <= names
+            "deep_chain 10^3", "hvp mlp_digits"} <= names
+    hvp = res["checks"].pop("hvp")  # against finite differences: their own tolerance
+    assert hvp["max_rel_err"]["engine"] < 1e-6
     assert all(v["max_rel_err"]["engine"] <= run.TOL for v in res["checks"].values())
     assert res["environment"]["numpy"] == np.__version__
     assert "engine/numpy" in proc.stdout and "mlp_wide" in proc.stdout
