@@ -1,6 +1,7 @@
 """Layers: Linear, the activations, Sequential and MLP."""
 import numpy as np
 
+from autograd_mini import Tensor
 from autograd_mini import functional as F
 
 from .module import Module, Parameter
@@ -36,9 +37,11 @@ class Linear(Module):
     Both start uniform in (-1/sqrt(in_features), 1/sqrt(in_features)) as in PyTorch: random,
     never all zeros (identical units would get identical gradients and never differ).
     `rng`: an int seed or a numpy Generator (default: the module's generator, see
-    `nn.manual_seed`). `dtype`: float64 by default; float32 is faster (give it float32 inputs).
+    `nn.manual_seed`). `dtype`: float64 by default; float32 is faster.
     The input is a Tensor or an ndarray, rows are samples; a Python list is refused (TypeError),
-    as in PyTorch: wrap it as Tensor(x) or np.asarray(x).
+    as in PyTorch: wrap it as Tensor(x) or np.asarray(x). An input of another dtype is cast to
+    the parameters' dtype (differentiably), so float64 data into a float32 model computes in
+    float32; PyTorch raises on the mixed dtypes instead.
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=np.float64, rng=None):
@@ -54,6 +57,9 @@ class Linear(Module):
         if isinstance(x, (list, tuple)):
             raise TypeError(f"{self!r}: the input is a Python {type(x).__name__}; wrap the data "
                             f"as Tensor(x) or np.asarray(x) (rows are samples)")
+        dtype = self.weight.dtype
+        if x.dtype != dtype:  # the model's dtype wins: float64 data into a float32 model
+            x = x.to(dtype) if isinstance(x, Tensor) else np.asarray(x, dtype=dtype)
         try:
             return F.linear(x, self.weight, self.bias)  # one op: x @ weight.T + bias
         except ValueError as err:

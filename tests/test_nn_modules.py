@@ -455,3 +455,18 @@ def test_new_losses_are_modules_with_a_reduction():
     logp = Tensor(np.log(np.array([[0.2, 0.8], [0.6, 0.4]])))
     np.testing.assert_allclose(nn.NLLLoss()(logp, np.array([1, 0])).item(),
                                -(np.log(0.8) + np.log(0.6)) / 2)
+
+
+def test_linear_casts_its_input_to_the_parameters_dtype():
+    """API choice (issue 10): float64 data into a float32 model computes in float32, and the
+    gradient of a float64 input Tensor comes back float64 (the cast is on the tape)."""
+    layer = nn.Linear(3, 2, dtype=np.float32)
+    x = np.random.default_rng(0).standard_normal((4, 3))  # float64 data
+    y = layer(x)
+    assert y.dtype == np.float32
+    W, b = layer.weight.data, layer.bias.data
+    np.testing.assert_allclose(y.data, x.astype(np.float32) @ W.T + b, rtol=1e-6)
+    xt = Tensor(x, requires_grad=True)
+    layer(xt).sum().backward()
+    assert xt.grad.dtype == np.float64 and layer.weight.grad.dtype == np.float32
+    np.testing.assert_allclose(xt.grad, np.tile(W.sum(axis=0), (4, 1)), rtol=1e-6)
