@@ -34,15 +34,8 @@ class Adam(Optimizer):
         state, decoupled = self.state, self._decoupled
         for group in self.param_groups:
             lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-            amsgrad, maximize = group["amsgrad"], group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if maximize:
-                    g = -g
-                if wd and not decoupled:
-                    g = g + wd * p.data
+            amsgrad = group["amsgrad"]
+            for p, g in self._gradients(group, weight_decay=not decoupled):
                 s = state.get(p)
                 if s is None:
                     s = state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),

@@ -104,6 +104,22 @@ class Optimizer:
         for g in self.param_groups:
             g["lr"] = value
 
+    @staticmethod
+    def _gradients(group, weight_decay=True):
+        """(parameter, gradient) of a group's parameters that have one: -grad if the group
+        maximizes, plus weight_decay * p unless `weight_decay` is False (decoupled decay).
+        A new array whenever it differs from p.grad, which stays untouched."""
+        wd = group["weight_decay"] if weight_decay else 0
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            if group["maximize"]:
+                g = -g
+            if wd:
+                g = g + wd * p.data
+            yield p, g
+
     def zero_grad(self, set_to_none=True):
         """Set every parameter's `.grad` to None (or to zeros with set_to_none=False)."""
         for p in self.params:

@@ -30,17 +30,9 @@ class RMSprop(Optimizer):
     def step(self):
         state = self.state
         for group in self.param_groups:
-            lr, alpha, eps, wd, mu = (group["lr"], group["alpha"], group["eps"],
-                                      group["weight_decay"], group["momentum"])
-            centered, maximize = group["centered"], group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if maximize:
-                    g = -g
-                if wd:
-                    g = g + wd * p.data
+            lr, alpha, eps, mu, centered = (group["lr"], group["alpha"], group["eps"],
+                                            group["momentum"], group["centered"])
+            for p, g in self._gradients(group):
                 s = state.get(p)
                 if s is None:
                     s = state[p] = {"step": 0, "square_avg": np.zeros_like(p.data)}

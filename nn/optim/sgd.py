@@ -29,17 +29,9 @@ class SGD(Optimizer):
     def step(self):
         state = self.state
         for group in self.param_groups:
-            lr, mu, damp, wd = (group["lr"], group["momentum"], group["dampening"],
-                                group["weight_decay"])
-            nesterov, maximize = group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if maximize:
-                    g = -g
-                if wd:
-                    g = g + wd * p.data  # a new array: p.grad stays untouched
+            lr, mu, damp, nesterov = (group["lr"], group["momentum"], group["dampening"],
+                                      group["nesterov"])
+            for p, g in self._gradients(group):
                 if mu:
                     s = state.get(p)
                     b = s.get("momentum_buffer") if s else None
