@@ -568,3 +568,57 @@ def remainder(a, b, *, fmod=False):
     is 10, which gives -5.6e-17). The VJP takes q from the output, so it is the quotient the
     forward used (PyTorch's rule, -g * floor(a / b), gives 10 there)."""
     return np.fmod(a, b) if fmod else np.remainder(a, b)
+
+
+# -- conv group: im2col and col2im, each the other's adjoint -----------------------------------
+
+def _tail(a, pads):
+    """`a` (N, C, H, W) with zeros around its last two axes: pads ((top, bottom), (left, right))."""
+    (t, b), (l, r) = pads
+    if not (t or b or l or r):
+        return a
+    out = np.zeros(a.shape[:2] + (a.shape[2] + t + b, a.shape[3] + l + r), a.dtype)
+    out[:, :, t:t + a.shape[2], l:l + a.shape[3]] = a
+    return out
+
+
+@primitive("im2col", "dx = col2im(g)  (the adjoint: every window's gradient added back)",
+           lambda g, x, _, *, kernel_size, stride, padding, dilation:
+               col2im(g, size=x.shape[2:], stride=stride, padding=padding, dilation=dilation))
+def im2col(x, *, kernel_size, stride, padding, dilation):
+    """The windows of a convolution: x (N, C, H, W) zero-padded by `padding` ((top, bottom),
+    (left, right)), out[n, c, p, q, i, j] = x_pad[n, c, i*sh + p*dh, j*sw + q*dw], of shape
+    (N, C, kh, kw, OH, OW). A strided view (no copy; read-only), so a convolution is this and one
+    matmul, and pooling a reduction over (kh, kw). A primitive with its adjoint col2im: linear,
+    each is the other's VJP, so everything built on them (conv, pooling) is differentiable to
+    every order; the composition by getitem would gather kh*kw*OH*OW*N*C indices, and its VJP
+    scatter them with np.add.at, many times slower."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    windows = np.lib.stride_tricks.sliding_window_view(
+        _tail(np.asarray(x), padding), ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
+    return windows[:, :, ::sh, ::sw, ::dh, ::dw].transpose(0, 1, 4, 5, 2, 3)
+
+
+@primitive("col2im", "dcols = im2col(g)  (the adjoint: each window read back)",
+           lambda g, cols, _, *, size, stride, padding, dilation:
+               im2col(g, kernel_size=cols.shape[2:4], stride=stride, padding=padding,
+                      dilation=dilation))
+def col2im(cols, *, size, stride, padding, dilation):
+    """The adjoint of im2col: cols (N, C, kh, kw, OH, OW) added back into an image of size
+    `size` (H, W), out[n, c, i*sh + p*dh, j*sw + q*dw] += cols[n, c, p, q, i, j], then the
+    padding cropped. One strided slice added per kernel offset (kh*kw numpy additions, no loop
+    over pixels). It is the VJP of im2col (the gradient of a convolution's input is a transposed
+    convolution: col2im of W.T @ g)."""
+    n, c, kh, kw, oh, ow = cols.shape
+    (sh, sw), (dh, dw), ((t, b), (l, r)) = stride, dilation, padding
+    fit = ((size[0] + t + b - dh * (kh - 1) - 1) // sh + 1,
+           (size[1] + l + r - dw * (kw - 1) - 1) // sw + 1)
+    if (oh, ow) != fit:
+        raise ValueError(f"{fit} windows fit an image of size {tuple(size)} with these stride, "
+                         f"padding and dilation, but cols (N, C, kh, kw, OH, OW) has {(oh, ow)}")
+    out = np.zeros((n, c, size[0] + t + b, size[1] + l + r), cols.dtype)
+    for p in range(kh):
+        for q in range(kw):
+            out[:, :, p * dh:p * dh + sh * (oh - 1) + 1:sh,
+                q * dw:q * dw + sw * (ow - 1) + 1:sw] += cols[:, :, p, q]
+    return out[:, :, t:t + size[0], l:l + size[1]]

@@ -1,6 +1,7 @@
 """nn: modules, losses and optimizers on top of the autograd_mini engine (PyTorch-shaped)."""
 from . import init, optim, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softplus
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .layers import (MLP, Identity, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh,
@@ -14,5 +15,6 @@ from .serialization import load, save
 __all__ = ["Module", "Parameter", "Linear", "Sigmoid", "Tanh", "ReLU", "Identity", "Softmax",
            "Sequential", "MLP", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss",
            "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "optim", "init", "utils", "save",
-           "load", "manual_seed", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
+           "load", "manual_seed", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d",
+           "AdaptiveAvgPool2d", "Flatten", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
            "Dropout", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "LogSoftmax"]

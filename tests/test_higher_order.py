@@ -211,6 +211,17 @@ CASES = (
         case("to", lambda x: cube(P.to(x.tanh(), dtype=np.float64)), (2, 3)),
         case("cat", lambda a, b: cube(P.cat(a, b.exp(), axis=1)), (2, 3), (2, 1)),
     ]
+    # conv group: im2col and col2im (each the other's VJP); conv2d composes them with matmul
+    + [
+        case("im2col", lambda x: cube(P.im2col(x, kernel_size=(2, 3), stride=(2, 1),
+                                               padding=((1, 0), (1, 2)), dilation=(1, 2))),
+             (2, 2, 4, 5)),
+        case("col2im", lambda c: cube(P.col2im(c, size=(4, 5), stride=(2, 1),
+                                               padding=((1, 0), (1, 2)), dilation=(1, 2))),
+             (2, 2, 2, 3, 2, 4)),
+        case("conv2d", lambda x, w: cube(F.conv2d(x, w, stride=2, padding=1, groups=2)),
+             (1, 4, 5, 4), (2, 2, 3, 3)),
+    ]
     # compositions (no VJPs of their own)
     + [
         case("amin-axis=1", lambda x: cube(x.amin(axis=1)), (2, 3, 4)),

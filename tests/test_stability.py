@@ -6,6 +6,7 @@ import pytest
 
 import autograd_mini.functional as F
 from autograd_mini import OPS, Tensor
+from autograd_mini import primitives as P
 
 # Overflow, division by zero and invalid operations raise; underflow to 0 (exp(-1000)) is fine.
 pytestmark = pytest.mark.filterwarnings("error")
@@ -188,6 +189,10 @@ F32 = [  # (id, fn, input shapes); inputs are positive float32
     ("round", lambda x: x.round(), [(3,)]),
     ("remainder", lambda a, b: a % b, [(2, 3), (3,)]),
     ("cat", lambda a, b: F.cat([a, b], dim=-1), [(2, 3), (2, 1)]),
+    ("im2col", lambda x: P.im2col(x, kernel_size=(2, 2), stride=(1, 1), padding=((1, 1), (0, 0)),
+                                  dilation=(1, 1)), [(1, 2, 3, 3)]),
+    ("col2im", lambda c: P.col2im(c, size=(3, 3), stride=(1, 1), padding=((0, 0), (0, 0)),
+                                  dilation=(1, 1)), [(1, 2, 2, 2, 2, 2)]),
 ]
 
 
