@@ -207,7 +207,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """The maximum of each window (stride defaults to kernel_size; padding is -inf). The
     gradient goes to the first maximum of a window in row-major order, as PyTorch's; overlapping
     windows add theirs. return_indices: also the flat index h*W + w of each maximum in the
-    (unpadded) input plane, int64, as PyTorch's."""
+    (unpadded) input plane, int64, as PyTorch's. A window with NaNs gives NaN; its index is
+    the first NaN here (numpy's argmax), the last in PyTorch's CPU kernel."""
     x, added, k, s, p, d, (oh, ow), pads = _pool_args(
         "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
     n, c, h, w = shape_of(x)
