@@ -125,9 +125,14 @@ def primitive(name, rule, *vjps, promote=False):
                     saved = (da,)
                     out = fwd(da, **opts) if opts else fwd(da)
                 else:
-                    saved = tuple([a._data if isinstance(a, Tensor) else _constant(a)
-                                   for a in args])
-                    rg = builtins.any(isinstance(a, Tensor) and a._rg for a in args)
+                    saved, rg = [], False
+                    for a in args:
+                        if isinstance(a, Tensor):
+                            saved.append(a._data)
+                            rg = rg or a._rg
+                        else:
+                            saved.append(_constant(a))
+                    saved = tuple(saved)
                     out = fwd(*saved, **opts)
             except ValueError as err:
                 _raise(name, args, err)
@@ -257,10 +262,10 @@ def matmul(a, b):
             f"axis of the second ({b.shape[0] if b.ndim == 1 else b.shape[-2]})") from None
 
 
-@primitive("linear", "dx = g @ W, dW = g.T @ x, db = g summed over the broadcast axes",
+@primitive("linear", "dx = g @ W, dW = g.T @ x, db = sum_rows(g)",
            lambda g, x, w, b, _: g @ w,
            lambda g, x, w, b, _: _rows(g).T @ _rows(x),
-           lambda g, x, w, b, _: g)
+           lambda g, x, w, b, _: _rows(g).sum(axis=0) if b.ndim == 1 else g)
 def linear(input, weight, bias=None):
     """input @ weight.T + bias, the affine map of nn.Linear: input (..., in), weight (out, in),
     bias (out,). One op instead of three: dW comes out in weight's own layout (no transposed
