@@ -26,7 +26,7 @@ One output per `f`: f returns one Tensor (has_aux=True: a pair (Tensor, aux)).
 import numpy as np
 
 from . import tape
-from .function import Function
+from .compositions import stack
 from .primitives import reshape as _alias_op  # also a differentiable reshape
 from .tensor import Tensor, _counter
 
@@ -194,6 +194,18 @@ def vjp(f, *primals, has_aux=False):
     return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
 
 
+def _primals_and_tangents(what, primals, tangents):
+    """A new level, its variables for the primals, and the tangents as Tensors of their shapes."""
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"{what}: {len(primals)} primals but {len(tangents)} tangents; pass one "
+                         f"tangent per primal, of its shape")
+    level = _Level()
+    xs = [level.variable(p, f"{what} (primal {i})") for i, p in enumerate(primals)]
+    vs = [_as_tensor(v, x, f"{what}: tangent {i}") for i, (v, x) in enumerate(zip(tangents, xs))]
+    return level, xs, vs
+
+
 def jvp(f, primals, tangents, has_aux=False):
     """(f(*primals), J @ tangents): the directional derivative of f along `tangents` (one per
     primal, of its shape), with the output's shape.
@@ -201,13 +213,7 @@ def jvp(f, primals, tangents, has_aux=False):
     Computed by the double-VJP trick: u -> J^T u is linear in u, so its VJP with the tangents
     is J v. Two reverse sweeps, no forward mode needed.
     """
-    primals, tangents = tuple(primals), tuple(tangents)
-    if len(primals) != len(tangents):
-        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; pass one "
-                         f"tangent per primal, of its shape")
-    level = _Level()
-    xs = [level.variable(p, f"jvp (primal {i})") for i, p in enumerate(primals)]
-    vs = [_as_tensor(v, x, f"jvp: tangent {i}") for i, (v, x) in enumerate(zip(tangents, xs))]
+    level, xs, vs = _primals_and_tangents("jvp", primals, tangents)
     out, aux = _call(f, xs, has_aux, "jvp")
     nested = level.nested([out]) or (level.grad_on and any(v._rg for v in vs))
     u = Tensor(np.zeros_like(out._data), requires_grad=True)
@@ -219,22 +225,9 @@ def jvp(f, primals, tangents, has_aux=False):
     return (value, jv, aux) if has_aux else (value, jv)
 
 
-class _Stack(Function):
-    """Stack equally shaped tensors on a new first axis; its backward hands each its slice."""
-
-    @staticmethod
-    def forward(ctx, *rows):
-        return Tensor(np.stack([r._data for r in rows]))
-
-    @staticmethod
-    def backward(ctx, g):
-        return tuple(g[k] for k in range(g.shape[0]))
-
-
 def _stack(rows, nested):
-    if nested:
-        return _Stack.apply(*rows)
-    return Tensor(np.stack([r._data for r in rows]))
+    """The rows on a new first axis: on the tape if a further derivative may be taken."""
+    return stack(rows) if nested else Tensor(np.stack([r._data for r in rows]))
 
 
 def jacrev(f, argnums=0, has_aux=False):
@@ -291,13 +284,7 @@ def hvp(f, primals, tangents):
     """(f(*primals), H @ tangents), H the Hessian of f (a one-element Tensor) with respect to all
     primals, without forming H: the VJP of the gradient (reverse over reverse; H is symmetric).
     hvp_out has the primal's shape; with several primals it is a tuple, one per primal."""
-    primals, tangents = tuple(primals), tuple(tangents)
-    if len(primals) != len(tangents):
-        raise ValueError(f"hvp: {len(primals)} primals but {len(tangents)} tangents; pass one "
-                         f"tangent per primal, of its shape")
-    level = _Level()
-    xs = [level.variable(p, f"hvp (primal {i})") for i, p in enumerate(primals)]
-    vs = [_as_tensor(v, x, f"hvp: tangent {i}") for i, (v, x) in enumerate(zip(tangents, xs))]
+    level, xs, vs = _primals_and_tangents("hvp", primals, tangents)
     out, _ = _call(f, xs, False, "hvp")
     if out.size != 1:
         raise ValueError(f"hvp: f must return a one-element Tensor, got shape {out.shape}")
