@@ -24,7 +24,7 @@ import tracemalloc
 
 import numpy as np
 
-from . import baseline, engine, reference_torch
+from . import baseline, cnn, engine, reference_torch
 
 TOL = 1e-10  # float64 agreement with the hand-written baseline (relative, per array)
 SIDES = ("engine", "numpy", "torch")
@@ -120,6 +120,23 @@ def check_mlp(name, with_torch):
     return out, kept
 
 
+def check_cnn():
+    """The cnn_digits step (float64, identical weights): loss, gradients, updated weights and
+    batch-norm running statistics vs numpy; and a float32 step keeps float32."""
+    models, batches = cnn.sides(np.float64, data_digits())
+    ref, m = models["numpy"], models["engine"]
+    ref.keep_grads = True
+    errs = [rel_err(m.step(*batches[0]).item(), ref.step(*batches[0]))]
+    for a, b in ((m.gradients(), ref.gradients()), (m.weights(), ref.weights()),
+                 (m.buffers(), ref.buffers())):
+        errs += [rel_err(u, v) for u, v in zip(a, b, strict=True)]
+    m32 = cnn.sides(np.float32, data_digits())
+    m32[0]["engine"].step(*m32[1][0])
+    kept = all(a.dtype == np.float32 for a in m32[0]["engine"].weights()
+               + m32[0]["engine"].gradients())
+    return {"engine": max(errs)}, kept
+
+
 def check_chain(shape, with_torch):
     x = np.random.default_rng(2).uniform(-1, 1, shape)
     ref_out, ref_g = baseline.chain(x, CHAIN_OPS)
@@ -196,6 +213,15 @@ def bench_mlp(name, dtype, steps, warmup, with_torch):
     for side, m in sorted(models.items(), key=lambda kv: kv[0] != "numpy"):
         it = itertools.cycle(batches)
         fns[side] = lambda m=m, it=it: m.step(*next(it))
+    return interleaved(fns, steps, warmup)
+
+
+def bench_cnn(dtype, steps, warmup):
+    models, batches = cnn.sides(dtype, data_digits())
+    fns = {}
+    for side in ("numpy", "engine"):
+        it = itertools.cycle(batches)
+        fns[side] = lambda m=models[side], it=it: m.step(*next(it))
     return interleaved(fns, steps, warmup)
 
 
@@ -307,6 +333,10 @@ def run(quick=False, dtypes=("float32", "float64"), steps=None, with_torch=None,
         res["checks"][name] = {"max_rel_err": errs, "float32_preserved": kept}
         if errs["engine"] > TOL or not kept:
             failures.append(f"{name}: rel err {errs['engine']:.1e}, float32 kept {kept}")
+    errs, kept = check_cnn()
+    res["checks"]["cnn_digits"] = {"max_rel_err": errs, "float32_preserved": kept}
+    if errs["engine"] > TOL or not kept:
+        failures.append(f"cnn_digits: rel err {errs['engine']:.1e}, float32 kept {kept}")
     for shape in ((1,), (1000,)):
         errs = check_chain(shape, with_torch)
         res["checks"][f"op_overhead{shape}"] = {"max_rel_err": errs}
@@ -327,6 +357,7 @@ def run(quick=False, dtypes=("float32", "float64"), steps=None, with_torch=None,
         dtype = np.dtype(dt).type
         for name in MLPS:
             _record(res, name, dt, bench_mlp(name, dtype, steps, warmup, with_torch), log)
+        _record(res, "cnn_digits", dt, bench_cnn(dtype, steps, warmup), log)
         for shape in ((1,), (1000,)):
             t = bench_chain(shape, dtype, steps, warmup, with_torch)
             _record(res, f"op_overhead{shape}", dt, t, log, per_op=CHAIN_OPS)

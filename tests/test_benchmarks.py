@@ -80,3 +80,30 @@ def test_quick_run_from_the_command_line(tmp_path):
     assert all(v["max_rel_err"]["engine"] <= run.TOL for v in res["checks"].values())
     assert res["environment"]["numpy"] == np.__version__
     assert "engine/numpy" in proc.stdout and "mlp_wide" in proc.stdout
+
+
+def test_cnn_hand_written_gradients_against_differences_and_the_engine_step_equals_them():
+    """The numpy CNN step's gradients (every weight of a tiny net: 2 and 3 channels, 4 images)
+    against central differences of its loss; then run's check: the engine's float64 step of
+    the real net equals the numpy one (loss, gradients, weights, running statistics)."""
+    from benchmarks import cnn
+    w = cnn.init_weights(c1=2, c2=3, seed=1)
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((4, 1, 8, 8)), np.array([0, 3, 9, 3])
+    ref = cnn.NumpyCNN(w, lr=0.0, keep_grads=True)
+    ref.step(x, y)
+    eps = 1e-6
+    for a, g in zip(w, ref.gradients(), strict=True):
+        fd = np.empty_like(a)
+        for i in np.ndindex(a.shape):
+            old = a[i]
+            a[i] = old + eps
+            up = cnn.NumpyCNN(w, 0.0).step(x, y)
+            a[i] = old - eps
+            down = cnn.NumpyCNN(w, 0.0).step(x, y)
+            a[i] = old
+            fd[i] = (up - down) / (2 * eps)
+        np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-8)
+    errs, float32_kept = run.check_cnn()
+    assert errs["engine"] <= run.TOL
+    assert float32_kept

@@ -179,3 +179,11 @@ def test_hinge_and_huber_match_scikit_learn(tmp_path):
     assert "the same as HuberRegressor's: True" in out
     huber_err = number(r"clean data: Huber ([\d.]+)", out)
     assert huber_err < 0.5 * number(r"least squares on the corrupted data ([\d.]+)", out)
+
+
+def test_cnn_digits_accuracy_curves_and_filters(tmp_path):
+    proc, folder = _run("cnn_digits", tmp_path)
+    assert proc.returncode == 0, f"cnn_digits.py --quick failed:\n{proc.stdout}\n{proc.stderr}"
+    assert number(r"test accuracy: ([\d.]+)", proc.stdout) >= 0.9  # 3 epochs; 40 give >= 0.985
+    assert_png(folder / "cnn_digits_curves.png")
+    assert_png(folder / "cnn_digits_filters.png")
