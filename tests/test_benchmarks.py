@@ -74,7 +74,7 @@ def test_quick_run_from_the_command_line(tmp_path):
     res = json.loads(out.read_text())
     names = {r["workload"] for r in res["timings"]}
     assert {"mlp_digits", "mlp_wide", "tiny_moons", "op_overhead(1,)", "op_overhead(1000,)",
-            "deep_chain 10^3", "hvp mlp_digits"} <= names
+            "deep_chain 10^3", "hvp mlp_digits", "cnn_digits"} <= names
     hvp = res["checks"].pop("hvp")  # against finite differences: their own tolerance
     assert hvp["max_rel_err"]["engine"] < 1e-6
     assert all(v["max_rel_err"]["engine"] <= run.TOL for v in res["checks"].values())
