@@ -6,6 +6,21 @@ rule of FORMULAS.md), no tape, no bookkeeping. Weights use the PyTorch layout: W
 import numpy as np
 
 
+def softmax_cross_entropy(z, y):
+    """Mean cross-entropy of logits z (n, C) at integer labels y, and its gradient
+    (softmax(z) - onehot(y)) / n."""
+    n = len(z)
+    m = z.max(axis=1, keepdims=True)
+    e = np.exp(z - m)
+    s = e.sum(axis=1, keepdims=True)
+    rows = np.arange(n)
+    loss = (np.log(s) + m).mean() - z[rows, y].mean()
+    d = e / s
+    d[rows, y] -= 1
+    d /= n
+    return loss, d
+
+
 class NumpyMLP:
     """An MLP trained by plain SGD, gradients from the delta rule.
 
@@ -35,16 +50,8 @@ class NumpyMLP:
             if i < last:
                 h = np.maximum(z, 0) if relu else np.tanh(z)
                 acts.append(h)
-        n = len(z)
         if self.ce:
-            m = z.max(axis=1, keepdims=True)
-            e = np.exp(z - m)
-            s = e.sum(axis=1, keepdims=True)
-            rows = np.arange(n)
-            loss = (np.log(s) + m).mean() - z[rows, y].mean()
-            d = e / s
-            d[rows, y] -= 1
-            d /= n
+            loss, d = softmax_cross_entropy(z, y)
         else:
             r = z - y
             loss = (r * r).mean()

@@ -13,9 +13,11 @@ conv2 W, bn2 gamma beta, linear W b (the convolutions have no bias, as the examp
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from autograd_mini import Tensor
 
 import nn
+
+from .baseline import softmax_cross_entropy
+from .engine import TrainStep
 
 EPS, MOMENTUM = 1e-5, 0.1  # BatchNorm2d's defaults
 
@@ -121,14 +123,7 @@ class NumpyCNN:
         flat = h2.reshape(n, -1)
         Wl, bl = p[6], p[7]
         z = flat @ Wl.T + bl
-        m = z.max(axis=1, keepdims=True)
-        e = np.exp(z - m)
-        s = e.sum(axis=1, keepdims=True)
-        rows = np.arange(n)
-        loss = (np.log(s) + m).mean() - z[rows, y].mean()
-        d = e / s
-        d[rows, y] -= 1
-        d /= n
+        loss, d = softmax_cross_entropy(z, y)
         dWl, dbl = d.T @ flat, d.sum(axis=0)
         dh2 = (d @ Wl).reshape(h2.shape)
         dh1, g2 = self._block_back(dh2, p[3], p[4], s2, need_dx=True)
@@ -163,35 +158,16 @@ def make_cnn(c1, c2, dtype):
         nn.Flatten(), nn.Linear(c2 * 4, 10, dtype=dtype))
 
 
-class EngineCNN:
-    """The network in nn, trained by nn.optim.SGD: forward, loss, zero_grad, backward, step."""
+class EngineCNN(TrainStep):
+    """The network in nn, trained by nn.optim.SGD."""
 
     def __init__(self, weights, lr, dtype):
-        self.model = make_cnn(len(weights[1]), len(weights[4]), dtype)
-        self.params = list(self.model.parameters())
-        for p, a in zip(self.params, weights, strict=True):
-            if p.shape != a.shape:
-                raise ValueError(f"EngineCNN: parameter of shape {p.shape} given weights {a.shape}")
-            p.data = a.astype(dtype)
-        self.loss_fn = nn.CrossEntropyLoss()
-        self.opt = nn.optim.SGD(self.params, lr=lr)
-
-    def step(self, x, y):
-        loss = self.loss_fn(self.model(Tensor(x)), y)
-        self.opt.zero_grad()
-        loss.backward()
-        self.opt.step()
-        return loss
-
-    def weights(self):
-        return [p.data for p in self.params]
+        super().__init__(make_cnn(len(weights[1]), len(weights[4]), dtype), weights,
+                         nn.CrossEntropyLoss(), lr, dtype)
 
     def buffers(self):
         return [np.asarray(getattr(b, "data", b)) for i in (1, 5)
                 for b in (self.model[i].running_mean, self.model[i].running_var)]
-
-    def gradients(self):
-        return [p.grad for p in self.params]
 
 
 def sides(dtype, batches, lr=0.05, seed=0):

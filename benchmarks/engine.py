@@ -7,19 +7,18 @@ from autograd_mini import Tensor
 import nn
 
 
-class EngineMLP:
-    """nn.MLP trained by nn.optim.SGD: forward, loss, zero_grad, backward, step."""
+class TrainStep:
+    """A model trained by nn.optim.SGD from given weights: forward, loss, zero_grad, backward,
+    step. Subclasses build the model."""
 
-    def __init__(self, weights, activation, loss, lr, dtype):
-        sizes = [weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights]
-        self.model = nn.MLP(sizes, activation=activation, dtype=dtype)
-        self.params = list(self.model.parameters())
-        flat = [a for wb in weights for a in wb]
-        for p, a in zip(self.params, flat, strict=True):
+    def __init__(self, model, weights, loss_fn, lr, dtype):
+        self.model, self.loss_fn = model, loss_fn
+        self.params = list(model.parameters())
+        for p, a in zip(self.params, weights, strict=True):
             if p.shape != a.shape:
-                raise ValueError(f"EngineMLP: parameter of shape {p.shape} given weights {a.shape}")
+                raise ValueError(f"{type(self).__name__}: parameter of shape {p.shape} given "
+                                 f"weights {a.shape}")
             p.data = a.astype(dtype)
-        self.loss_fn = nn.CrossEntropyLoss() if loss == "ce" else nn.MSELoss()
         self.opt = nn.optim.SGD(self.params, lr=lr)
 
     def step(self, x, y):
@@ -34,6 +33,16 @@ class EngineMLP:
 
     def gradients(self):
         return [p.grad for p in self.params]
+
+
+class EngineMLP(TrainStep):
+    """nn.MLP of the weights' sizes, with cross-entropy ("ce") or MSE."""
+
+    def __init__(self, weights, activation, loss, lr, dtype):
+        sizes = [weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights]
+        super().__init__(nn.MLP(sizes, activation=activation, dtype=dtype),
+                         [a for wb in weights for a in wb],
+                         nn.CrossEntropyLoss() if loss == "ce" else nn.MSELoss(), lr, dtype)
 
 
 def chain(x, n):
