@@ -137,6 +137,16 @@ def _as_tensor(a, like, what):
 
 # -- the transforms ----------------------------------------------------------------------------
 
+def _variables(what, args, argnums):
+    """A new level, and args with those at argnums made its variables."""
+    single, nums = _argnums(argnums, len(args), what)
+    level = _Level()
+    args = list(args)
+    for i in nums:
+        args[i] = level.variable(args[i], f"{what} (argument {i})")
+    return single, nums, level, args
+
+
 def grad_and_value(f, argnums=0, has_aux=False):
     """A function returning (gradient of f with respect to args[argnums], f(*args)).
 
@@ -144,11 +154,7 @@ def grad_and_value(f, argnums=0, has_aux=False):
     has_aux=True f returns (output, aux) and the result is ((gradient, (output, aux)).
     """
     def wrapper(*args):
-        single, nums = _argnums(argnums, len(args), "grad")
-        level = _Level()
-        args = list(args)
-        for i in nums:
-            args[i] = level.variable(args[i], f"grad (argument {i})")
+        single, nums, level, args = _variables("grad", args, argnums)
         out, aux = _call(f, args, has_aux, "grad")
         if out.size != 1:
             raise ValueError(
@@ -235,11 +241,7 @@ def jacrev(f, argnums=0, has_aux=False):
     (one sweep per output element): shape out.shape + arg.shape; a tuple for a tuple argnums.
     f may also return a tuple of Tensors: then the result is a tuple over those outputs."""
     def wrapper(*args):
-        single, nums = _argnums(argnums, len(args), "jacrev")
-        level = _Level()
-        args = list(args)
-        for i in nums:
-            args[i] = level.variable(args[i], f"jacrev (argument {i})")
+        single, nums, level, args = _variables("jacrev", args, argnums)
         with tape.enable_grad():
             res = f(*args)
         aux = None

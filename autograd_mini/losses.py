@@ -27,6 +27,11 @@ class LabelError(ValueError, IndexError):
     """A class label out of range: a ValueError for numpy habits, an IndexError for PyTorch's."""
 
 
+def _first(mask):
+    """The index of the first True of a boolean array, as a tuple of ints (for messages)."""
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
 # -- the fused primitives ----------------------------------------------------------------------
 
 def _reduce(losses, reduction):
@@ -241,7 +246,7 @@ def _labels(name, input, target, ignore_index):
     keep = t != ignore_index
     bad = ((t < 0) | (t >= c)) & keep
     if bad.any():
-        where_ = tuple(int(i) for i in np.argwhere(bad)[0])
+        where_ = _first(bad)
         raise LabelError(
             f"{name}: label {t[where_]} at index {where_} is out of range: labels must be in "
             f"[0, {c}) for {c} classes (input shape {x.shape}, target shape {t.shape}), or equal "
@@ -304,7 +309,7 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
                          f"shape {t.shape})")
     if t.shape != x.shape:
         axis = 1 if x.ndim > 1 else 0
-        hint = (f" (float labels? pass integer class labels, e.g. target.astype(np.int64))"
+        hint = (" (float labels? pass integer class labels, e.g. target.astype(np.int64))"
                 if t.shape == x.shape[:axis] + x.shape[axis + 1:] else
                 f"; for class labels pass integers of shape {x.shape[:axis] + x.shape[axis + 1:]}")
         raise ShapeError(f"{name}: class probabilities must have the input's shape {x.shape}, "
@@ -382,13 +387,13 @@ def binary_cross_entropy(input, target, *, reduction="mean"):
     if p.size and not (p.min() >= 0 and p.max() <= 1):
         nan = np.isnan(p)
         if nan.any():
-            first = tuple(int(i) for i in np.argwhere(nan)[0])
+            first = _first(nan)
             raise ValueError(
                 f"{name}: the input contains {int(nan.sum())} NaN value(s), the first at index "
                 f"{first} (input shape {p.shape}); all elements of input should be between 0 "
                 f"and 1: look for a division by zero or a log of a negative number upstream")
         bad = (p < 0) | (p > 1)
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        first = _first(bad)
         raise ValueError(
             f"{name}: all elements of input should be between 0 and 1, got {p[first]} at index "
             f"{first} (values in [{p.min()}, {p.max()}], input shape {p.shape}); for raw "

@@ -276,19 +276,6 @@ def _overwrite(t, value):
     return P.where(np.zeros(t.shape, bool), t, value)
 
 
-def _clamp_graph(t, min=None, max=None):
-    """clamp as PyTorch: the gradient passes where min <= x <= max (bounds included); Tensor
-    bounds are constants here."""
-    min, max = _bounds(min, max)
-    x = t._data
-    inside = np.ones(x.shape, bool)
-    if min is not None:
-        inside &= x >= min
-    if max is not None:
-        inside &= x <= max
-    return P.where(inside, t, np.clip(x, min, max))
-
-
 def _clamp_array(a, min=None, max=None):
     min, max = _bounds(min, max)
     np.clip(a, min, max, out=a)
@@ -339,7 +326,7 @@ Tensor.long, Tensor.int, Tensor.bool = _cast(np.int64), _cast(np.int32), _cast(n
 Tensor.zero_ = _inplace("zero_", lambda t: _overwrite(t, 0), lambda a: a.fill(0))
 Tensor.fill_ = _inplace("fill_", _overwrite, lambda a, v: np.copyto(a, v, casting="unsafe"))
 Tensor.copy_ = _inplace("copy_", _overwrite, lambda a, v: np.copyto(a, v, casting="unsafe"))
-Tensor.clamp_ = _inplace("clamp_", _clamp_graph, _clamp_array)
+Tensor.clamp_ = _inplace("clamp_", C.clamp, _clamp_array)  # the same gradient as clamp
 for _name, _ufunc in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
                       ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal)]:
     setattr(Tensor, f"__{_name}__", _compare(_ufunc))
