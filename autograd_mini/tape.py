@@ -177,12 +177,15 @@ def _fit(gt, t, node, raw):
     return gt
 
 
-def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None):
+def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, watch=None):
     """Backpropagate `seeds` (one per root Tensor) through the graph behind `roots`.
 
     Without `targets`, the gradients are summed into `.grad` of the leaves (and of retained
     non-leaves), all at the end, so a sweep that fails writes nothing. With `targets` (Tensors),
     returns {target: gradient arriving at it} and touches no `.grad`.
+    `watch(node, g, sent, pending)`, if given, is called after each op's VJPs: `g` arrived at the
+    op, `sent` lists (input index, gradient) as sent, `pending` holds the leaves' sums so far
+    (replay_backward records the sweep with it; unused, it costs one test per op and input).
     """
     raw = not create_graph
     if targets is None:
@@ -214,6 +217,8 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None):
             if not raw:
                 saved, out = inputs, (_output(node) if prim.needs_out else None)
             joint = prim.joint(node, g, create_graph) if prim.joint is not None else None
+            if watch is not None:
+                sent = []
             for i, t in enumerate(inputs):
                 if not isinstance(t, Tensor):
                     continue
@@ -235,6 +240,8 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None):
                 data = t._data
                 if gt.shape != data.shape or gt.dtype is not data.dtype:
                     gt = _fit(gt, t, node, raw)
+                if watch is not None:
+                    sent.append((i, gt))
                 fn = t.grad_fn  # _arrive, written out: the sweep's hot path
                 if fn is None:
                     pending[t] = pending[t] + gt if t in pending else gt
@@ -243,6 +250,8 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None):
                     push(heap, (-fn.seq, fn))
                 else:
                     fn.g = fn.g + gt
+            if watch is not None:
+                watch(node, g, sent, pending)
             if not retain_graph:
                 node.saved = None
                 if out is not None:
