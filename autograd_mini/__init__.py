@@ -1,4 +1,5 @@
 """autograd_mini: a small, exact and fast reverse-mode autodiff engine on numpy."""
+__version__ = "0.2.0"  # the one place it is written: pyproject.toml reads it from here
 from .tensor import Tensor  # first: the modules below build on it
 from . import functional
 from .compare import compare_gradients
