@@ -1,7 +1,7 @@
 """The limit: each workload written by hand in numpy, forward plus closed-form backward.
 
 Same BLAS calls as the engine (`x @ W.T + b` forward; `d.T @ a` and `d @ W` backward, the delta
-rule of FORMULAS.md), no tape, no bookkeeping. Weights use the PyTorch layout: W is (out, in).
+rule of docs/formulas.md), no tape, no bookkeeping. Weights use the PyTorch layout: W is (out, in).
 """
 import numpy as np
 

@@ -2,7 +2,7 @@
 
 The document's worked example: p_l = sum_i x_i v_il, h_l = sigmoid(p_l) (l = 1..4),
 o_j = sum_l h_l w_lj, y_hat = softmax(o), J = -log y_hat_y (cross-entropy, one sample).
-Its closed forms (FORMULAS.md F1.8 and F1.11):
+Its closed forms (docs/formulas.md F1.8 and F1.11):
 
     dJ/dw_32 = h_3 (y_hat_2 - y_2)
     dJ/dv_43 = x_4 h_3 (1 - h_3) sum_j w_3j (y_hat_j - y_j)

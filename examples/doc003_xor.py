@@ -3,7 +3,7 @@
 Network 2-3-1 with sigmoid on both layers, z(l) = W(l) a(l-1) + b(l). Loss, as in the document,
 over the m = 4 samples: L = 1/(2m) sum_s ||a_s - y_s||^2 + lambda/2 sum_l ||W(l)||^2 (weights only,
 biases are not penalised). Trained by batch gradient descent. Then the document's gradient check
-(FORMULAS.md F3.10, corrected): for every weight entry,
+(docs/formulas.md F3.10, corrected): for every weight entry,
 [L(W + eps e_ij) - L(W - eps e_ij)] / (2 eps) with eps = 1e-4, compared with the autodiff
 gradient; and the directional form
 [L(W + E) - L(W - E)] / (2 ||E||) against <dL/dW, E> / ||E|| for a random E with ||E|| = 1e-4.

@@ -1,7 +1,7 @@
 """Hand-derived gradients of the five course documents against autograd_mini's backward.
 
 For each document's network, in the document's own layout, print the table of
-`compare_gradients(closed forms, autodiff)`, then every erratum of FORMULAS.md that can be
+`compare_gradients(closed forms, autodiff)`, then every erratum of docs/formulas.md that can be
 computed: the formula as printed (expected to FAIL) next to the corrected one (expected to PASS).
 Exits with status 1 if a closed form or a corrected formula disagrees with autodiff.
 
