@@ -7,6 +7,8 @@ W^(l) in R^(D_l x D_{l-1}) (out x in), numerator layout (a derivative of a scala
 a row). Losses are vectors of per-output losses, summed over outputs and observations. Batch:
 X (N x D_x, rows are observations) enters as Z^(0) = X^T, H^(l) = W^(l) Z^(l-1) + c^(l) with c
 added to every column. The figures' network is 4-3-3-2.
+
+Each formula's statement, the document's conventions and any erratum: docs/formulas.md, section "Document 004".
 """
 import numpy as np
 import pytest
