@@ -4,7 +4,8 @@ The document's layout: column vectors, a^[0] = x (3x1), W^[l] out x in (row j = 
 weights), z^[l] = b^[l] + W^[l] a^[l-1], a^[l] = sigma(z^[l]), sigmoid on both layers,
 J = -[y log a^[2] + (1-y) log(1-a^[2])] for one sample. "dJ/dX has the shape of X".
 
-Each formula's statement, the document's conventions and any erratum: docs/formulas.md, section "Document 000".
+Each formula's statement, the document's conventions and any erratum: docs/formulas.md,
+section "Document 000".
 """
 import numpy as np
 import pytest

@@ -4,7 +4,8 @@ The document's layout: column vectors, W^(l) in R^(s_{l-1} x s_l) (in x out, W_i
 of layer l-1 to unit j of layer l), z^(l) = (W^(l))^T a^(l-1) + b^(l), a^(l) = g_l(z^(l)),
 softmax output with J = -log a_y^(L) per sample, delta^(l) = dJ/dz^(l) a column.
 
-Each formula's statement, the document's conventions and any erratum: docs/formulas.md, section "Document 001".
+Each formula's statement, the document's conventions and any erratum: docs/formulas.md,
+section "Document 001".
 """
 import numpy as np
 import pytest

@@ -5,7 +5,8 @@ no output bias; h_i = f(x_i); L_S = 1/(2n) sum_i (y_i - h_i)^2. In its matrix fo
 are the columns of X (d x n, here d = 1): Y = W^[2] sigma(W^[1] X + B^[1]), W^[1] = w (m x 1),
 B^[1] = [b, ..., b] (m x n), W^[2] = a^T (1 x m).
 
-Each formula's statement, the document's conventions and any erratum: docs/formulas.md, section "Document 002".
+Each formula's statement, the document's conventions and any erratum: docs/formulas.md,
+section "Document 002".
 """
 import numpy as np
 import pytest

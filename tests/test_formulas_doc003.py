@@ -6,7 +6,8 @@ layer, per sample L = 1/2 ||a^(L) - y||^2 (+ lambda/2 sum_l ||W^(l)||^2); a batc
 is A^(0) (n_0 x m) and Y (n_L x m), samples as columns, with
 L = 1/(2m) ||A^(L) - Y||^2 + lambda/2 sum_l ||W^(l)||^2 (data term averaged, regulariser not).
 
-Each formula's statement, the document's conventions and any erratum: docs/formulas.md, section "Document 003".
+Each formula's statement, the document's conventions and any erratum: docs/formulas.md,
+section "Document 003".
 """
 import numpy as np
 import pytest

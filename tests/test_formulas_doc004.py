@@ -8,7 +8,8 @@ a row). Losses are vectors of per-output losses, summed over outputs and observa
 X (N x D_x, rows are observations) enters as Z^(0) = X^T, H^(l) = W^(l) Z^(l-1) + c^(l) with c
 added to every column. The figures' network is 4-3-3-2.
 
-Each formula's statement, the document's conventions and any erratum: docs/formulas.md, section "Document 004".
+Each formula's statement, the document's conventions and any erratum: docs/formulas.md,
+section "Document 004".
 """
 import numpy as np
 import pytest
