@@ -8,8 +8,9 @@ from .function import Function, FunctionCtx
 from . import func
 from .graph import draw_graph
 from .primitives import OPS
+from .replay import replay_backward
 from .tape import enable_grad, grad, is_grad_enabled, no_grad
 
 __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck",
            "draw_graph", "functional", "OPS", "compare_gradients",
-           "gradgradcheck", "Function", "FunctionCtx", "func"]
+           "gradgradcheck", "Function", "FunctionCtx", "func", "replay_backward"]

@@ -86,7 +86,7 @@ class _Item:
 
     def __init__(self, kind, obj, tensor):
         self.kind, self.obj, self.tensor = kind, obj, tensor
-        self.inputs = []  # (key of input item, edge label or None), in argument order
+        self.inputs = []  # (key of input item, edge label or None, argument index), in order
         self.options = ""
 
 
@@ -222,7 +222,7 @@ def _walk(root):
                 key = (id(node), i)
                 items[key] = _Item("const", value, value)
                 order.append(key)
-            item.inputs.append((key, label))
+            item.inputs.append((key, label, i))
         item.options = " ".join(options)
     return items, order
 
@@ -234,7 +234,7 @@ def _topological(items, root_key, keep):
     done.add(root_key)
     while stack:
         key, inputs = stack[-1]
-        for k, _ in inputs:
+        for k, *_ in inputs:
             if k in keep and k not in done:
                 done.add(k)
                 stack.append((k, iter(items[k].inputs)))
@@ -255,16 +255,28 @@ def _modules(items, topo):
             if path:
                 module[key], view[key] = path, True
         elif item.kind == "op":
-            owners = {module[k] for k, _ in item.inputs if view.get(k)}
+            owners = {module[k] for k, *_ in item.inputs if view.get(k)}
             if len(owners) == 1:
                 module[key] = owners.pop()
-                tensors = [k for k, _ in item.inputs if items[k].kind != "const"]
+                tensors = [k for k, *_ in item.inputs if items[k].kind != "const"]
                 view[key] = item.obj.name in _VIEW_OPS and all(view.get(k) for k in tensors)
     for key in topo:  # a constant operand sits in its consumer's box
-        for k, _ in items[key].inputs:
+        for k, *_ in items[key].inputs:
             if items[k].kind == "const" and key in module:
                 module[k] = module[key]
     return module
+
+
+def _title(item):
+    """The first line of a node's label: "z[1] = add", "getitem [0, :3]", "0.weight", "leaf"."""
+    t = item.tensor
+    if item.kind == "const":
+        a = np.asarray(t)
+        return _fmt(a, 8) if a.size <= SMALL else "constant"
+    if item.kind in ("op", "output"):
+        op = f"{item.obj.name} {item.options}".strip()
+        return f"{t.name} = {op}" if t.name else op  # a name the user gave a result
+    return t.name or ("leaf" if t.requires_grad else "tensor")
 
 
 def _label(item, show_values, show_grads, show_vjp):
@@ -272,14 +284,9 @@ def _label(item, show_values, show_grads, show_vjp):
     if item.kind == "const":
         a = np.asarray(t)
         if a.size <= SMALL:  # typed by the user: more digits, so 1.0001 does not read as 1
-            return _html([(_fmt(a, 8), None)])
-        return _html([("constant", "b"), (_shape_text(a), None), (_summary(a), None)])
-    if item.kind in ("op", "output"):
-        op = f"{item.obj.name} {item.options}".strip()
-        rows = [(f"{t.name} = {op}" if t.name else op, "b")]  # a name the user gave a result
-    else:
-        rows = [(t.name or ("leaf" if t.requires_grad else "tensor"), "b")]
-    rows.append((_shape_text(t.data), None))
+            return _html([(_title(item), None)])
+        return _html([(_title(item), "b"), (_shape_text(a), None), (_summary(a), None)])
+    rows = [(_title(item), "b"), (_shape_text(t.data), None)]
     if show_values:
         rows.append((_summary(t.data), None))
     if show_grads and t.grad is not None:
@@ -287,6 +294,115 @@ def _label(item, show_values, show_grads, show_vjp):
     if show_vjp and item.kind in ("op", "output") and item.obj.name in OPS:
         rows.append((OPS[item.obj.name].rule, "i"))
     return _html(rows)
+
+
+class _Plan:
+    """What draw_graph draws, before any Graphviz call (shared with replay_backward).
+
+    items: key -> _Item (key: id of the op's Node or of the tensor; (id(node), i) for a
+    constant); order: keys breadth-first from the output; keep: the drawn keys (the first
+    max_nodes of order); hidden: the others; topo: kept keys, inputs before consumers; module:
+    key -> dotted module path. Each kept item has its stable id (kind + data-flow position).
+    """
+
+    __slots__ = ("items", "order", "keep", "hidden", "topo", "module", "max_nodes", "kinds")
+
+    def __init__(self, tensor, max_nodes=300, group_modules=True, what="draw_graph"):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"{what}: expected a Tensor, got {type(tensor).__name__}")
+        if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
+            raise ValueError(
+                f"{what}: max_nodes must be a positive int or None, got {max_nodes!r}")
+        self.max_nodes = max_nodes
+        self.items, self.order = items, order = _walk(tensor)
+        root_key = order[0]
+        self.keep = keep = set(order if max_nodes is None else order[:max_nodes])
+        self.hidden = [k for k in order if k not in keep]
+        self.topo = _topological(items, root_key, keep)
+        if items[root_key].kind == "op":
+            items[root_key].kind = "output"
+        self.module = _modules(items, self.topo) if group_modules else {}
+        counters = {}
+        for key in self.topo:  # stable ids: kind + position in data-flow order
+            kind = items[key].kind
+            items[key].id = f"{kind}{counters.get(kind, 0)}"
+            counters[kind] = counters.get(kind, 0) + 1
+        self.kinds = counters
+
+    def digraph(self, show_values=True, show_grads=True, show_vjp=False, rankdir="LR",
+                svg_ids=None, fontsize=10, ranksep=0.3, legend=True):
+        """The ComputationGraph. svg_ids: a prefix; each node, edge and module box then gets
+        the SVG id "<prefix>-<node id>", "<prefix>-<consumer id>-<argument index>" (an edge
+        from the "more" node: "<prefix>-<consumer id>-more"), "<prefix>-cluster-<path>".
+        fontsize (points) and ranksep (inches between ranks): larger text on a denser graph
+        for a page that scales the drawing to its window; legend: the node for the colours."""
+        items, topo, module, keep, hidden = (self.items, self.topo, self.module, self.keep,
+                                             self.hidden)
+        ids = (lambda name: {"id": f"{svg_ids}-{name}"}) if svg_ids else (lambda name: {})
+        g = ComputationGraph(
+            name="computation_graph",
+            graph_attr=dict(rankdir=rankdir, nodesep="0.15", ranksep=f"{ranksep:g}",
+                            fontname="Helvetica", fontsize=f"{fontsize + 1:g}", labeljust="l",
+                            **ids("graph")),
+            node_attr=dict(shape="box", style="rounded,filled", fontname="Helvetica",
+                           fontsize=f"{fontsize:g}", margin="0.06,0.03"),
+            edge_attr=dict(color="#555555", arrowsize="0.6", fontname="Helvetica",
+                           fontsize=f"{fontsize * 0.8:g}", fontcolor="#555555"))
+
+        def add_node(graph, item):
+            graph.node(item.id, _label(item, show_values, show_grads, show_vjp),
+                       **_STYLES[item.kind][1], **ids(item.id))
+
+        boxes = {}
+        for key in topo:
+            if key in module:
+                boxes.setdefault(module[key], []).append(key)
+        for path, keys in boxes.items():
+            with g.subgraph(name=f"cluster_{path}") as c:
+                c.attr(label=f"module {path}", style="rounded,dashed", color="#6aa84f",
+                       fontcolor="#38761d", **ids(f"cluster-{path}"))
+                for key in keys:
+                    add_node(c, items[key])
+        for key in topo:
+            if key not in module:
+                add_node(g, items[key])
+
+        if hidden:
+            n_ops = sum(items[k].kind == "op" for k in hidden)
+            n_all = len(self.order)
+            g.node("more", _html([
+                (f"... {len(hidden):,} more nodes not drawn ({n_ops:,} ops, "
+                 f"{len(hidden) - n_ops:,} leaves and constants)", "b"),
+                (f"draw_graph(t, max_nodes={n_all}) draws all {n_all:,} "
+                 f"(max_nodes={self.max_nodes} now)", None)]), **_STYLES["more"][1],
+                **ids("more"))
+
+        more_edges = set()
+        for key in topo:
+            item = items[key]
+            for k, label, i in item.inputs:
+                if k in keep:
+                    g.edge(items[k].id, item.id, **({"label": label} if label else {}),
+                           **ids(f"{item.id}-{i}"))
+                elif item.id not in more_edges:
+                    more_edges.add(item.id)
+                    g.edge("more", item.id, style="dashed", color="#999999",
+                           **ids(f"{item.id}-more"))
+
+        if legend:
+            self._legend(g, show_grads, ids)
+        return g
+
+    def _legend(self, g, show_grads, ids):
+        kinds = [k for k in _STYLES if k in self.kinds] + (["more"] if self.hidden else [])
+        rows = "".join(f'<tr><td bgcolor="{_STYLES[k][1]["fillcolor"]}" border="1">'
+                       f"{html.escape(_STYLES[k][0])}</td></tr>" for k in kinds)
+        note = ('<tr><td><font point-size="8" color="{}">grad shown after backward<br/>'
+                '(ops: only with retain_grad())</font></td></tr>').format(
+                    _GRAD_COLOR) if show_grads else ""
+        g.node("legend", f'<<table border="0" cellspacing="2" cellpadding="2">'
+                         f'<tr><td><b>legend</b></td></tr>{rows}{note}</table>>',
+               shape="plaintext", style="", fontsize="8", **ids("legend"))
 
 
 def draw_graph(tensor, show_values=True, show_grads=True, group_modules=True, show_vjp=False,
@@ -302,76 +418,5 @@ def draw_graph(tensor, show_values=True, show_grads=True, group_modules=True, sh
     Display it in Jupyter, or `.render("name", format="png")` / `.pipe(format="svg")` with the
     Graphviz `dot` program; `.source` is the DOT text.
     """
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"draw_graph: expected a Tensor, got {type(tensor).__name__}")
-    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
-        raise ValueError(f"draw_graph: max_nodes must be a positive int or None, got {max_nodes!r}")
-    items, order = _walk(tensor)
-    root_key = order[0]
-    keep = set(order if max_nodes is None else order[:max_nodes])
-    hidden = [k for k in order if k not in keep]
-    topo = _topological(items, root_key, keep)
-    if items[root_key].kind == "op":
-        items[root_key].kind = "output"
-    module = _modules(items, topo) if group_modules else {}
-
-    g = ComputationGraph(
-        name="computation_graph",
-        graph_attr=dict(rankdir=rankdir, nodesep="0.15", ranksep="0.3", fontname="Helvetica",
-                        fontsize="11", labeljust="l"),
-        node_attr=dict(shape="box", style="rounded,filled", fontname="Helvetica", fontsize="10",
-                       margin="0.06,0.03"),
-        edge_attr=dict(color="#555555", arrowsize="0.6", fontname="Helvetica", fontsize="8",
-                       fontcolor="#555555"))
-
-    counters = {}
-    for key in topo:  # stable ids: kind + position in data-flow order
-        kind = items[key].kind
-        items[key].id = f"{kind}{counters.get(kind, 0)}"
-        counters[kind] = counters.get(kind, 0) + 1
-
-    def add_node(graph, item):
-        graph.node(item.id, _label(item, show_values, show_grads, show_vjp),
-                   **_STYLES[item.kind][1])
-
-    boxes = {}
-    for key in topo:
-        if key in module:
-            boxes.setdefault(module[key], []).append(key)
-    for path, keys in boxes.items():
-        with g.subgraph(name=f"cluster_{path}") as c:
-            c.attr(label=f"module {path}", style="rounded,dashed", color="#6aa84f",
-                   fontcolor="#38761d")
-            for key in keys:
-                add_node(c, items[key])
-    for key in topo:
-        if key not in module:
-            add_node(g, items[key])
-
-    if hidden:
-        n_ops = sum(items[k].kind == "op" for k in hidden)
-        g.node("more", _html([
-            (f"... {len(hidden):,} more nodes not drawn ({n_ops:,} ops, "
-             f"{len(hidden) - n_ops:,} leaves and constants)", "b"),
-            (f"draw_graph(t, max_nodes={len(order)}) draws all {len(order):,} "
-             f"(max_nodes={max_nodes} now)", None)]), **_STYLES["more"][1])
-
-    more_edges = set()
-    for key in topo:
-        item = items[key]
-        for k, label in item.inputs:
-            if k in keep:
-                g.edge(items[k].id, item.id, **({"label": label} if label else {}))
-            elif item.id not in more_edges:
-                more_edges.add(item.id)
-                g.edge("more", item.id, style="dashed", color="#999999")
-
-    kinds = [k for k in _STYLES if k in counters] + (["more"] if hidden else [])
-    rows = "".join(f'<tr><td bgcolor="{_STYLES[k][1]["fillcolor"]}" border="1">'
-                   f"{html.escape(_STYLES[k][0])}</td></tr>" for k in kinds)
-    note = ('<tr><td><font point-size="8" color="{}">grad shown after backward<br/>'
-            '(ops: only with retain_grad())</font></td></tr>').format(_GRAD_COLOR) if show_grads else ""
-    g.node("legend", f'<<table border="0" cellspacing="2" cellpadding="2">'
-                     f'<tr><td><b>legend</b></td></tr>{rows}{note}</table>>',
-           shape="plaintext", style="", fontsize="8")
-    return g
+    return _Plan(tensor, max_nodes, group_modules).digraph(show_values, show_grads, show_vjp,
+                                                           rankdir)
