@@ -1,5 +1,10 @@
-"""Small helpers shared by the example scripts (argument parsing, output folder, data prep)."""
+"""Small helpers shared by the example scripts (argument parsing, output folder, data prep).
+
+An example imports this module before scikit-learn, matplotlib or tqdm: if one of them is
+missing, the script then ends by naming the extra that installs it, not with a traceback.
+"""
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +12,24 @@ import numpy as np
 import nn
 
 OUT_DEFAULT = Path(__file__).resolve().parent / "out"
+
+# the modules of pyproject's "examples" extra that the examples import, and their pip names
+EXTRA_MODULES = {"sklearn": "scikit-learn", "matplotlib": "matplotlib", "tqdm": "tqdm"}
+
+
+def _missing_extra_hook(exc_type, exc, tb, _default=sys.excepthook):
+    """Ends the script with the install command when a module of the examples extra is absent."""
+    package = (getattr(exc, "name", None) or "").partition(".")[0]  # sklearn.datasets: sklearn
+    if issubclass(exc_type, ModuleNotFoundError) and package in EXTRA_MODULES:
+        script = Path(sys.argv[0]).name or "this example"
+        print(f"{script} needs {EXTRA_MODULES[package]} ({exc}), one of the packages of the "
+              f"project's 'examples' extra. Install them, from the repository's root with its "
+              f"virtualenv active:\n\n    pip install -e \".[examples]\"\n", file=sys.stderr)
+        return
+    _default(exc_type, exc, tb)
+
+
+sys.excepthook = _missing_extra_hook  # an uncaught exception ends the script with status 1
 
 
 def parse_args(description, **extra):

@@ -19,12 +19,12 @@ and the first layer's 16 filters.
 import time
 
 import numpy as np
+from _common import matplotlib_pyplot, parse_args, shown  # first: names the extra if one is missing
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from tqdm import tqdm
 
 import nn
-from _common import matplotlib_pyplot, parse_args, shown
 from autograd_mini import Tensor, no_grad
 
 DTYPE = np.float32

@@ -8,12 +8,12 @@ the train/test accuracy per epoch is written as a PNG.
     python examples/digits.py [--quick] [--epochs N] [--out DIR]
 """
 import numpy as np
+from _common import matplotlib_pyplot, parse_args, shown  # first: names the extra if one is missing
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from tqdm import tqdm
 
 import nn
-from _common import matplotlib_pyplot, parse_args, shown
 from autograd_mini import Tensor, no_grad
 
 

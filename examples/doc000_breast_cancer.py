@@ -10,11 +10,11 @@ points" (shape), standardized with the training split's mean and std. Label 1 = 
 
     python examples/doc000_breast_cancer.py [--quick]
 """
+from _common import accuracy, parse_args, standardize  # first: names the extra if one is missing
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 
 import nn
-from _common import accuracy, parse_args, standardize
 from autograd_mini import Tensor, no_grad
 
 FEATURES = ["worst radius", "worst texture", "worst concave points"]

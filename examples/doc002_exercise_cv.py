@@ -13,11 +13,11 @@ Logistic and softmax regression have no hidden layer. Data: iris (3 classes) and
     python examples/doc002_exercise_cv.py [--quick]
 """
 import numpy as np
+from _common import parse_args, standardize  # first: names the extra if one is missing
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.model_selection import StratifiedKFold
 
 import nn
-from _common import parse_args, standardize
 from autograd_mini import Tensor, no_grad
 
 

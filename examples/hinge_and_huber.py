@@ -33,10 +33,10 @@ against scikit-learn's own fits of the same objectives.
 Newton steps and the script runs in a few seconds.
 """
 import numpy as np
+from _common import parse_args, standardize  # first: names the extra if one is missing
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
 import autograd_mini.functional as F
-from _common import parse_args, standardize
 from autograd_mini import Tensor, func, no_grad
 
 

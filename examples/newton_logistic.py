@@ -23,10 +23,10 @@ likelihood estimate does not exist: Newton's steps would grow without end). Labe
 the script takes a few seconds.
 """
 import numpy as np
+from _common import parse_args, standardize  # first: names the extra if one is missing
 from sklearn.datasets import load_breast_cancer
 
 import autograd_mini.functional as F
-from _common import parse_args, standardize
 from autograd_mini import Tensor, func, no_grad
 
 FEATURES = ["worst radius", "worst texture", "worst concave points", "mean smoothness",
