@@ -29,6 +29,7 @@ def _name(path):
     return str(path.relative_to(FOLDER))
 
 
+@pytest.mark.requires_dot  # the graphs and replays render with Graphviz
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
 def test_notebook_runs_top_to_bottom(path, monkeypatch):
     nbformat = pytest.importorskip("nbformat", reason=INSTALL)
