@@ -7,7 +7,6 @@ g * d(out)/d(input) that it sent to each input. The page draws the graph with dr
 walk, ids, labels and module boxes (graph._Plan), and plays the steps back over it.
 """
 import hashlib
-import html
 import itertools
 import json
 from pathlib import Path
@@ -187,7 +186,8 @@ class Replay:
                     entry["v"] = _value(g)
                     sent.append(entry)
             out = plan.items[s.key].tensor.name
-            shown.append(dict(op=s.op, title=s.title, out=out or "out", rule=s.rule, node=s.node_id, engine=n,
+            shown.append(dict(op=s.op, title=s.title, out=out or "out", rule=s.rule,
+                              node=s.node_id, engine=n,
                               g=_value(s.grad_out), sent=sent, skipped=skipped,
                               leaves={str(k): _value(g) for k, g in sorted(carried.items())}))
             carried = {}
@@ -333,7 +333,8 @@ ROOT table.amr-m { border-collapse: separate; border-spacing: 0; display: inline
   border-radius: 9px; padding: 1px 2px; margin: 2px 0; }
 ROOT table.amr-m td { padding: 0 8px; text-align: right; }
 ROOT table.amr-leaves { border-collapse: collapse; width: 100%; }
-ROOT table.amr-leaves td { padding: 4px 6px; border-top: 1px solid #e4e4e4; vertical-align: middle; }
+ROOT table.amr-leaves > tbody > tr > td { padding: 4px 6px; border-top: 1px solid #e4e4e4;
+  vertical-align: middle; }
 ROOT table.amr-leaves > tbody > tr > td:first-child { font-weight: bold; white-space: nowrap; }
 ROOT table.amr-leaves tr.amr-fresh { background: #fff2b3; }
 ROOT .amr-none { color: #999; }
@@ -361,6 +362,7 @@ root.setAttribute("data-ready", "1");
 var data = JSON.parse(root.querySelector('script[data-role="replay-data"]').textContent);
 var prefix = root.getAttribute("data-prefix") + "-";
 var steps = data.steps, n = steps.length, cur = 0, timer = null, INTERVAL = 1000;
+var MANY_LEAVES = 12;
 var slider = root.querySelector('[data-role="slider"]');
 var index = root.querySelector('[data-role="step-index"]');
 var detail = root.querySelector('[data-role="step-detail"]');
@@ -432,24 +434,39 @@ function panel(k) {
   });
   if (!s.sent.length) h.push('<div class="amr-skip">nothing (no input requires grad)</div>');
   s.skipped.forEach(function (e) {
-    h.push('<div class="amr-skip">' + esc(e.arg) + " (" + esc(e.to) +
+    h.push('<div class="amr-skip">' + esc(e.to) + " (input " + esc(e.arg) +
            "): no gradient, it does not require grad</div>");
   });
-  if (data.leaves.length) {
-    h.push("<h3>leaves' .grad so far</h3><table class='amr-leaves'>");
-    data.leaves.forEach(function (leaf, j) {
-      var fresh = j in s.leaves;
-      h.push("<tr" + (fresh ? ' class="amr-fresh"' : "") + ' data-leaf="' + esc(leaf.name) +
-             '"><td>' + esc(leaf.name) + "</td><td>" + value(leafValue(j, k)) + "</td></tr>");
-    });
-    h.push("</table>");
-  }
+  if (data.leaves.length) h.push("<h3>leaves' .grad so far</h3>" + leafTable(s, k));
   return h.join("");
 }
-function setClass(el, cls) {
-  ["current", "done", "queued", "later", "nograd", "flow", "passed"].forEach(function (c) {
-    el.classList.toggle(c, c === cls);
+function leafRow(j, k, fresh) {
+  var leaf = data.leaves[j];
+  return "<tr" + (fresh ? ' class="amr-fresh"' : "") + ' data-leaf="' + esc(leaf.name) +
+         '"><td>' + esc(leaf.name) + "</td><td>" + value(leafValue(j, k)) + "</td></tr>";
+}
+function leafTable(s, k) {
+  // a few leaves: all, in a fixed order; many: this step's first, then the others that have a
+  // gradient, then only the names of those still without one
+  var rows = [], none = [], few = data.leaves.length <= MANY_LEAVES;
+  if (!few) Object.keys(s.leaves).forEach(function (j) { rows.push(leafRow(+j, k, true)); });
+  data.leaves.forEach(function (leaf, j) {
+    if (!few && j in s.leaves) return;
+    if (few || leafValue(j, k)) rows.push(leafRow(j, k, j in s.leaves));
+    else none.push(leaf.name);
   });
+  var h = "<table class='amr-leaves'>" + rows.join("") + "</table>";
+  if (none.length) {
+    h += '<div class="amr-skip">' + none.length + " without a gradient yet: " +
+         esc(none.slice(0, 12).join(", ")) + (none.length > 12 ? ", ..." : "") + "</div>";
+  }
+  return h;
+}
+var shown = {};  // element -> its state class now: only changed elements are touched
+function setClass(id, el, base, cls) {
+  if (shown[id] === cls) return;
+  shown[id] = cls;
+  el.setAttribute("class", cls ? base + " " + cls : base);
 }
 function render(k) {
   cur = k;
@@ -458,11 +475,12 @@ function render(k) {
     if (id in ranAt) st = ranAt[id] === k ? "current" : ranAt[id] < k ? "done" :
                           reachedAt[id] <= k ? "queued" : "later";
     else if (id in reachedAt) st = reachedAt[id] <= k ? "done" : "later";
-    setClass(nodes[id], st);
+    setClass("n" + id, nodes[id], "node", st);
   });
   Object.keys(edges).forEach(function (id) {
     var at = edgeAt[id];
-    setClass(edges[id], at === undefined ? "" : at === k ? "flow" : at < k ? "passed" : "");
+    setClass("e" + id, edges[id], "edge", at === undefined ? "" : at === k ? "flow" :
+             at < k ? "passed" : "");
   });
   slider.value = k + 1;
   index.textContent = (k + 1) + " / " + n;
@@ -471,8 +489,12 @@ function render(k) {
 }
 function reveal(g) {  // scroll the graph box (only it) so that the node is in view
   var r = g.getBoundingClientRect(), b = box.getBoundingClientRect();
-  if (r.left < b.left || r.right > b.right) box.scrollLeft += (r.left + r.right - b.left - b.right) / 2;
-  if (r.top < b.top || r.bottom > b.bottom) box.scrollTop += (r.top + r.bottom - b.top - b.bottom) / 2;
+  if (r.left < b.left || r.right > b.right) {
+    box.scrollLeft += (r.left + r.right - b.left - b.right) / 2;
+  }
+  if (r.top < b.top || r.bottom > b.bottom) {
+    box.scrollTop += (r.top + r.bottom - b.top - b.bottom) / 2;
+  }
 }
 function go(k) { if (n) render(Math.max(0, Math.min(n - 1, k))); }
 function stop() {
@@ -487,12 +509,8 @@ function play() {
   playBtn.innerHTML = "&#10074;&#10074; pause";
   timer = setInterval(function () { if (cur >= n - 1) stop(); else go(cur + 1); }, INTERVAL);
 }
-function zoom(fit) {
+function zoom(fit) {  // fit: the whole graph in its box; large: Graphviz's own size, scrolled
   box.classList.toggle("fit", fit);
-  if (svg && !fit) {  // large: 1.6 times Graphviz's own size, scrolled to the current op
-    svg.style.width = (parseFloat(svg.getAttribute("width")) * 1.6) + "pt";
-    svg.style.height = (parseFloat(svg.getAttribute("height")) * 1.6) + "pt";
-  } else if (svg) { svg.style.width = svg.style.height = ""; }
   zoomBtn.textContent = fit ? "zoom: fit" : "zoom: large";
   if (!fit && n && nodes[steps[cur].node]) reveal(nodes[steps[cur].node]);
 }
@@ -518,8 +536,9 @@ function onKey(ev) {
 if (root.getAttribute("data-standalone") === "true") document.addEventListener("keydown", onKey);
 else root.addEventListener("keydown", onKey);
 // a graph much wider than its box starts large and scrolled, so that its labels stay readable
-var natural = svg ? parseFloat(svg.getAttribute("width")) * 4 / 3 : 0;
-zoom(!(natural > 3 * box.clientWidth));
+var scale = svg ? Math.min(box.clientWidth / parseFloat(svg.getAttribute("width")),
+                           0.82 * window.innerHeight / parseFloat(svg.getAttribute("height"))) : 1;
+zoom(scale >= 0.45 * 4 / 3);  // pt to px: fit while 15-point labels stay 9 pixels or larger
 if (!n) {
   root.querySelectorAll("[data-action], input").forEach(function (b) { b.disabled = true; });
   detail.innerHTML = "No backward step: the output is a leaf.";

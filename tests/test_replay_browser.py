@@ -1,0 +1,354 @@
+"""replay_backward's page in a real browser: headless Debian Chromium driven by Selenium.
+
+One browser for the module. Each page is opened from file://, and each test checks that the
+console stayed free of errors and that nothing but the file itself (and data: URLs) was
+requested. Skipped, with the install advice, when Chromium, its driver or selenium is missing.
+Set REPLAY_SCREENSHOTS=DIR to keep the screenshots the tests take.
+"""
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograd_mini import Tensor, replay_backward
+from test_replay import doc000
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium")) if p and
+                 os.path.exists(p)), None)
+DRIVER = next((p for p in ("/usr/bin/chromedriver", shutil.which("chromedriver")) if p and
+               os.path.exists(p)), None)
+INSTALL = ("needs headless Chromium, its driver and selenium: 'sudo apt-get install chromium "
+           "chromium-driver' (Debian/Ubuntu) and 'pip install -e \".[dev]\"' (selenium)")
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+except ImportError:
+    pytest.skip(INSTALL, allow_module_level=True)
+if CHROMIUM is None or DRIVER is None:
+    pytest.skip(INSTALL, allow_module_level=True)
+
+pytestmark = pytest.mark.requires_dot
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--window-size=1600,1040"]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    # Service with the Debian driver's path: Selenium Manager downloads nothing
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def doc_page(tmp_path_factory):
+    """Document 000's page, and its replay's data as the page holds it."""
+    J, t, v = doc000(seed=3, y=0.0)
+    replay = replay_backward(J, rankdir="TB")
+    path = replay.save(tmp_path_factory.mktemp("pages") / "doc000.html")
+    return path, replay._data, v
+
+
+def deep_chain(layers=100):
+    """300 ops (mul, add, tanh per layer) and a sum; 200 parameter leaves."""
+    rng = np.random.default_rng(0)
+    h = Tensor(rng.standard_normal(3))
+    for i in range(layers):
+        w = Tensor(rng.uniform(0.5, 1.5, 3), requires_grad=True)
+        b = Tensor(rng.standard_normal(3) * 0.1, requires_grad=True)
+        w.name, b.name = f"w{i}", f"b{i}"
+        h = (h * w + b).tanh()
+    return h.sum()
+
+
+def open_page(browser, path):
+    for log in ("browser", "performance"):  # reading a log empties it: keep this page's only
+        browser.get_log(log)
+    browser.get(Path(path).resolve().as_uri())
+    return browser
+
+
+def assert_clean(browser, path):
+    """No console message of level SEVERE or WARNING, and no request by the page but for the page
+    itself and data: URLs (the browser's own start page may still be loading its resources)."""
+    logs = browser.get_log("browser")
+    assert not [e for e in logs if e["level"] in ("SEVERE", "WARNING")], logs
+    uri = Path(path).resolve().as_uri()
+    urls = []
+    for entry in browser.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg["method"] == "Network.requestWillBeSent" and (
+                msg["params"].get("documentURL") == uri or msg["params"]["request"]["url"] == uri):
+            urls.append(msg["params"]["request"]["url"])
+    assert urls and all(u == uri or u.startswith("data:") for u in urls), urls
+
+
+def index(browser):
+    return browser.find_element(By.CSS_SELECTOR, '[data-role="step-index"]').text
+
+
+STATE = """
+var r = document.querySelector('.amr-replay'), p = r.getAttribute('data-prefix') + '-';
+if (arguments[0]) r.querySelector('[data-action="' + arguments[0] + '"]').click();
+return [r.querySelector('[data-role="step-index"]').textContent,
+        Array.from(r.querySelectorAll('svg g.node.current')).map(
+          function (g) { return g.id.slice(p.length); })];"""
+
+
+def state(browser, action=None):
+    """(step index text, the graph's id of the one node marked current), after clicking the
+    button of `action` (a click event, in the same round trip)."""
+    text, found = browser.execute_script(STATE, action)
+    assert len(found) == 1, found
+    return text, found[0]
+
+
+def current(browser):
+    return state(browser)[1]
+
+
+def classes(browser, kind):
+    """{graph id: state class} of the SVG nodes or edges."""
+    return browser.execute_script(
+        "var r = document.querySelector('.amr-replay'), p = r.getAttribute('data-prefix') + '-';"
+        "var out = {}; r.querySelectorAll('svg g.' + arguments[0]).forEach(function (g) {"
+        "  var c = ['current', 'done', 'queued', 'later', 'nograd', 'flow', 'passed'].filter("
+        "    function (x) { return g.classList.contains(x); });"
+        "  out[g.id.slice(p.length)] = c.join(' '); }); return out;", kind)
+
+
+def click(browser, action):
+    browser.find_element(By.CSS_SELECTOR, f'[data-action="{action}"]').click()
+
+
+def key(browser, k):
+    browser.find_element(By.TAG_NAME, "body").send_keys(k)
+
+
+def detail(browser):
+    return browser.find_element(By.CSS_SELECTOR, '[data-role="step-detail"]').text
+
+
+def shot(browser, tmp_path, name):
+    keep = os.environ.get("REPLAY_SCREENSHOTS")
+    folder = Path(keep) if keep else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    browser.save_screenshot(str(path))
+    png = path.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    return path
+
+
+def test_buttons_and_arrow_keys_move_the_step_and_the_highlight(browser, doc_page, tmp_path):
+    path, data, _ = doc_page
+    ids, n = [s["node"] for s in data["steps"]], len(data["steps"])
+    open_page(browser, path)
+    assert state(browser) == (f"1 / {n}", ids[0]) and ids[0] == "output0"
+    click(browser, "next")  # a click by WebDriver, as a user's
+    assert state(browser) == (f"2 / {n}", ids[1])
+    assert state(browser, "last") == (f"{n} / {n}", ids[-1])
+    assert state(browser, "next") == (f"{n} / {n}", ids[-1])  # stays at the end
+    assert state(browser, "prev") == (f"{n - 1} / {n}", ids[-2])
+    assert state(browser, "first") == (f"1 / {n}", ids[0])
+    assert state(browser, "prev") == (f"1 / {n}", ids[0])  # stays at the start
+    for k in range(2, 5):
+        key(browser, Keys.ARROW_RIGHT)
+        assert state(browser) == (f"{k} / {n}", ids[k - 1])
+    key(browser, Keys.ARROW_LEFT)
+    assert state(browser) == (f"3 / {n}", ids[2])
+    key(browser, Keys.END)
+    assert index(browser) == f"{n} / {n}"
+    key(browser, Keys.HOME)
+    assert index(browser) == f"1 / {n}"
+    # the slider, as a mouse or touch moves it
+    browser.execute_script(
+        "var s = document.querySelector('[data-role=slider]'); s.value = 7;"
+        "s.dispatchEvent(new Event('input', {bubbles: true}));")
+    assert state(browser) == (f"7 / {n}", ids[6])
+    shot(browser, tmp_path, "doc000_step7")
+    assert_clean(browser, path)
+
+
+def test_nodes_and_edges_are_shaded_by_their_state(browser, doc_page):
+    path, data, _ = doc_page
+    steps = data["steps"]
+    k = next(i for i, s in enumerate(steps) if any(e["to"] == "W[2]" for e in s["sent"]))
+    open_page(browser, path)
+    for _ in range(k):
+        state(browser, "next")
+    nodes, edges = classes(browser, "node"), classes(browser, "edge")
+    step = steps[k]
+    assert nodes[step["node"]] == "current"
+    assert all(nodes[s["node"]] == "done" for s in steps[:k])  # ops that ran: done
+    assert all(nodes[s["node"]] == "later" for s in steps[k + 1:] if s["node"] not in
+               {e["id"] for e in step["sent"]})
+    ids = {e["to"]: e["id"] for e in step["sent"]}
+    assert nodes[ids["W[2]"]] == "done"        # a leaf that now has its gradient
+    assert nodes[ids["a[1]"]] == "queued"      # an op whose gradient arrived, still to run
+    w1 = next(leaf["id"] for leaf in data["leaves"] if leaf["name"] == "W[1]")
+    assert nodes[w1] == "later"
+    x = next(i for i, c in nodes.items() if i.startswith("data"))
+    assert nodes[x] == "nograd"
+    flowing = sorted(i for i, c in edges.items() if c == "flow")
+    assert flowing == sorted(f"{step['node']}-{e['i']}" for e in step["sent"])
+    passed = {i for i, c in edges.items() if c == "passed"}
+    assert passed == {f"{s['node']}-{e['i']}" for s in steps[:k] for e in s["sent"]}
+    assert_clean(browser, path)
+
+
+def test_detail_panel_shows_the_op_its_rule_and_the_values(browser, doc_page, tmp_path):
+    path, data, v = doc_page
+    steps = data["steps"]
+    k = next(i for i, s in enumerate(steps) if s["title"] == "z[2] = add")
+    open_page(browser, path)
+    text = detail(browser)
+    assert "neg" in text and "dx = -g" in text and "J = neg" not in text.split("\n")[1]
+    for _ in range(k):
+        state(browser, "next")
+    text = detail(browser)
+    a2_minus_y = f"{(v['a2'] - v['y']).item():.4g}"
+    lines = text.split("\n")
+    assert lines[0] == f"step {k + 1} of {len(steps)}" and lines[1] == "add"
+    assert "z[2] = add" in lines and "da = g, db = g" in lines
+    assert lines[lines.index("gradient arriving: g = ∂J/∂z[2]") + 1] == a2_minus_y
+    assert lines[lines.index("to b[2] (input a)") + 1] == a2_minus_y  # F0.3
+    table = {r.get_attribute("data-leaf"): r for r in browser.find_elements(
+        By.CSS_SELECTOR, "[data-role=step-detail] tr[data-leaf]")}
+    assert set(table) == {"W[1]", "b[1]", "W[2]", "b[2]"}
+    assert table["b[2]"].text.split() == ["b[2]", a2_minus_y]
+    assert "amr-fresh" in table["b[2]"].get_attribute("class")     # updated at this step
+    assert table["W[1]"].text.split() == ["W[1]", "none", "yet"]
+    # W[1]'s gradient (4 x 3, F0.6) as a matrix of its 12 values, at the last step
+    state(browser, "last")
+    a1, W2, x = v["a1"], v["W2"], v["x"]
+    F06 = (v["a2"] - v["y"]) * np.diag((a1 * (1 - a1)).ravel()) @ W2.T @ x.T
+    cells = [c.text for c in table_cells(browser, "W[1]")]
+    assert cells == [f"{c + 0:.4g}" for c in F06.ravel()]
+    shot(browser, tmp_path, "doc000_last")
+    assert_clean(browser, path)
+
+
+def table_cells(browser, leaf):
+    return browser.find_elements(
+        By.CSS_SELECTOR, f'[data-role=step-detail] tr[data-leaf="{leaf}"] table.amr-m td')
+
+
+def test_play_advances_by_itself_and_pauses(browser, doc_page):
+    path, data, _ = doc_page
+    n = len(data["steps"])
+    open_page(browser, path)
+    click(browser, "play")
+    deadline = time.time() + 5
+    while index(browser) == f"1 / {n}" and time.time() < deadline:
+        time.sleep(0.1)
+    assert index(browser) == f"2 / {n}"
+    while index(browser) == f"2 / {n}" and time.time() < deadline:
+        time.sleep(0.1)
+    assert index(browser) == f"3 / {n}" and current(browser) == data["steps"][2]["node"]
+    click(browser, "play")  # pause
+    paused = index(browser)
+    time.sleep(1.2)
+    assert index(browser) == paused
+    assert_clean(browser, path)
+
+
+def test_two_replays_on_one_page_do_not_clash(browser, tmp_path):
+    """As in a notebook: two _repr_html_ fragments of the same graph in one document."""
+    fragments = [replay_backward(doc000(seed=5)[0])._repr_html_() for _ in range(2)]
+    path = tmp_path / "notebook.html"
+    path.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>" +
+                    "<p>cell output</p>".join(fragments) + "</body></html>", encoding="utf-8")
+    open_page(browser, path)
+    roots = browser.find_elements(By.CSS_SELECTOR, ".amr-replay")
+    assert len(roots) == 2
+
+    def state(r):
+        return (r.find_element(By.CSS_SELECTOR, '[data-role="step-index"]').text,
+                len(r.find_elements(By.CSS_SELECTOR, "svg g.node.current")))
+
+    assert [state(r) for r in roots] == [("1 / 13", 1), ("1 / 13", 1)]
+    roots[1].find_element(By.CSS_SELECTOR, '[data-action="last"]').click()
+    assert [state(r) for r in roots] == [("1 / 13", 1), ("13 / 13", 1)]
+    roots[0].find_element(By.CSS_SELECTOR, '[data-action="next"]').click()
+    roots[0].send_keys(Keys.ARROW_RIGHT)  # keys go to the replay that has the focus
+    assert [state(r) for r in roots] == [("3 / 13", 1), ("13 / 13", 1)]
+    key(browser, Keys.ARROW_RIGHT)  # elsewhere on the page: neither moves
+    assert [state(r) for r in roots] == [("3 / 13", 1), ("13 / 13", 1)]
+    assert_clean(browser, path)
+
+
+def test_a_300_op_page_opens_quickly_and_steps_fast(browser, tmp_path, record_property):
+    loss = deep_chain()
+    start = time.perf_counter()
+    replay = replay_backward(loss, max_nodes=None)
+    path = replay.save(tmp_path / "deep.html")
+    build = time.perf_counter() - start
+    assert len(replay.steps) == 301
+    start = time.perf_counter()
+    open_page(browser, path)  # returns after the load event: the script has run
+    assert index(browser) == "1 / 301"
+    opened = time.perf_counter() - start
+    nav = browser.execute_script(
+        "var e = performance.getEntriesByType('navigation')[0]; return e.loadEventEnd;")
+    per_step = browser.execute_script(
+        "var r = document.querySelector('.amr-replay'), b = r.querySelector("
+        "'[data-action=next]'), t = performance.now();"
+        "for (var i = 0; i < 100; i++) b.click();"
+        "document.body.offsetHeight; return (performance.now() - t) / 100;")
+    assert index(browser) == "101 / 301"
+    record_property("replay_300_ops", dict(build_s=build, open_s=opened, load_event_ms=nav,
+                                           step_ms=per_step, html_bytes=path.stat().st_size))
+    print(f"\n300-op page: built and saved in {build:.2f} s ({path.stat().st_size:,} bytes), "
+          f"opened in {opened:.2f} s (load event at {nav:.0f} ms), {per_step:.1f} ms per step")
+    assert opened < 10 and per_step < 100
+    shot(browser, tmp_path, "deep_step101")
+    assert_clean(browser, path)
+
+
+def test_example_writes_the_page_and_a_screenshot(tmp_path):
+    pytest.importorskip("sklearn", reason="the example needs the 'examples' extra")
+    run = subprocess.run([sys.executable, str(ROOT / "examples" / "replay_doc000.py"), "--quick",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert re.search(r"F0\.4 .*max difference (\S+)", run.stdout)
+    assert float(re.search(r"max difference (\S+)", run.stdout).group(1)) < 1e-12
+    assert (tmp_path / "replay_doc000.html").stat().st_size > 20_000
+    png = (tmp_path / "replay_doc000.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
+    assert "screenshot of step 10 / 13" in run.stdout
+
+
+def test_example_without_chromium_writes_the_page_and_says_how_to_get_the_screenshot(
+        tmp_path, monkeypatch, capsys):
+    pytest.importorskip("sklearn", reason="the example needs the 'examples' extra")
+    spec = importlib.util.spec_from_file_location("replay_doc000",
+                                                  ROOT / "examples" / "replay_doc000.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    real_which = shutil.which
+    monkeypatch.setattr(example.shutil, "which",
+                        lambda name: None if "chrom" in name else real_which(name))
+    monkeypatch.setattr(sys, "argv", ["replay_doc000.py", "--out", str(tmp_path)])
+    example.main()
+    out = capsys.readouterr().out
+    assert (tmp_path / "replay_doc000.html").exists()
+    assert not (tmp_path / "replay_doc000.png").exists()
+    assert "apt-get install chromium chromium-driver" in out and "go to step 10" in out
