@@ -338,6 +338,7 @@ ROOT table.amr-leaves > tbody > tr > td { padding: 4px 6px; border-top: 1px soli
 ROOT table.amr-leaves > tbody > tr > td:first-child { font-weight: bold; white-space: nowrap; }
 ROOT table.amr-leaves tr.amr-fresh { background: #fff2b3; }
 ROOT .amr-none { color: #999; }
+ROOT .amr-t { font-size: 16px; margin-left: 2px; }
 ROOT svg g.node.nograd { opacity: 0.45; }
 ROOT svg g.node.queued > path, ROOT svg g.node.queued > polygon {
   stroke: #e67e00; stroke-width: 4px; stroke-dasharray: 9 4; }
@@ -405,11 +406,15 @@ function value(v) {
   }
   if (v.shape.length === 0) return '<span class="amr-val">' + esc(v.v) + "</span>";
   if (v.shape.length === 1) return '<span class="amr-val">[' + v.v.map(esc).join(", ") + "]</span>";
-  var rows = v.shape.length === 2 ? v.v : null;
+  var rows = v.shape.length === 2 ? v.v : null, column = "";
+  if (rows !== null && v.shape[1] === 1 && v.shape[0] > 1) {  // a column, written as a row^T
+    rows = [rows.map(function (r) { return r[0]; })];
+    column = '<sup class="amr-t">T</sup>';
+  }
   if (rows === null) return '<span class="amr-val">' + esc(JSON.stringify(v.v)) + "</span>";
   return '<table class="amr-m amr-val">' + rows.map(function (r) {
     return "<tr>" + r.map(function (x) { return "<td>" + esc(x) + "</td>"; }).join("") + "</tr>";
-  }).join("") + "</table>";
+  }).join("") + "</table>" + column;
 }
 function leafValue(j, k) {  // .grad of leaf j after step k: its last update, else its prior
   var ups = leafUpdates[j], last = -1;
