@@ -7,7 +7,10 @@ drawn and one node says how many were left out and how to draw them all.
 
 Gradients are shown where `.grad` exists: on leaves once a backward has reached them, and on op
 nodes only if their output tensor kept its gradient (`t.retain_grad()` before backward), as in
-PyTorch. Nothing is shown before backward (never made-up zeros).
+PyTorch. Nothing is shown before backward (never made-up zeros). Values stay visible after
+backward for small tensors and for those you still hold; backward frees the arrays of larger
+intermediate results that nobody holds ("values freed by backward"), as the memory they take is
+the point of freeing the graph.
 
 Module grouping needs no bookkeeping in the engine: a parameter's `Tensor.name` (set by nn, the
 full dotted path, e.g. "0.weight") names its module ("0"). An op belongs to module M when an
@@ -24,6 +27,7 @@ import graphviz
 import numpy as np
 
 from .primitives import OPS
+from .tape import Released
 from .tensor import Tensor
 
 SMALL = 4  # tensors with at most this many elements are shown value by value
@@ -186,6 +190,9 @@ def _walk(root):
     queue = deque()
 
     def visit(t):
+        if type(t) is Released:  # backward released it: the tensor itself, if someone holds it
+            held = t.ref()
+            t = t if held is None else held
         if isinstance(t, Tensor) and t.grad_fn is not None:
             key = id(t.grad_fn)
             if key not in items:
@@ -288,7 +295,8 @@ def _label(item, show_values, show_grads, show_vjp):
         return _html([(_title(item), "b"), (_shape_text(a), None), (_summary(a), None)])
     rows = [(_title(item), "b"), (_shape_text(t.data), None)]
     if show_values:
-        rows.append((_summary(t.data), None))
+        rows.append(("values freed by backward", "i") if type(t) is Released
+                    else (_summary(t.data), None))
     if show_grads and t.grad is not None:
         rows.append((_grad_text(t.grad), "grad"))
     if show_vjp and item.kind in ("op", "output") and item.obj.name in OPS:

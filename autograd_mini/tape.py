@@ -217,6 +217,7 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
             if not raw:
                 saved, out = inputs, (_output(node) if prim.needs_out else None)
             joint = prim.joint(node, g, create_graph) if prim.joint is not None else None
+            big = None  # inputs computed by ops, whose arrays this node keeps alive
             if watch is not None:
                 sent = []
             for i, t in enumerate(inputs):
@@ -245,17 +246,22 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
                 fn = t.grad_fn  # _arrive, written out: the sweep's hot path
                 if fn is None:
                     pending[t] = pending[t] + gt if t in pending else gt
-                elif fn.g is None:
+                    continue
+                if fn.g is None:
                     fn.g = gt
                     push(heap, (-fn.seq, fn))
                 else:
                     fn.g = fn.g + gt
+                if data.nbytes > _KEEP_BYTES and not retain_graph:
+                    big = (i,) if big is None else big + (i,)
             if watch is not None:
                 watch(node, g, sent, pending)
             if not retain_graph:
                 node.saved = None
                 if out is not None:
                     node.out = None
+                if big is not None:
+                    node.inputs = _release(inputs, big)
     except BaseException:
         for _, node in heap:  # leave no half-summed gradient behind for the next sweep
             node.g = None
@@ -265,6 +271,36 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
     if targets is not None:
         return pending
     _write_grads(pending, seeds)
+
+
+_KEEP_BYTES = 4096  # smaller intermediate arrays stay in the graph, so draw_graph shows them
+_NO_DATA = bytes(16)  # the one element, read-only, that a released tensor's array views
+
+
+class Released(Tensor):
+    """An op's output in the graph after backward released its array: same shape, dtype, name
+    and grad_fn, and no values (an array of zeros that views 16 read-only bytes).
+
+    Backward frees what each op saved, and then the graph, which the last output keeps alive,
+    would still hold every activation through its intermediate tensors. So a non-retained sweep
+    replaces an op's intermediate inputs larger than _KEEP_BYTES with these, holding the tensor
+    only weakly: its array lives as long as the user holds the tensor, and `draw_graph` still
+    shows the values of the tensors one still holds.
+    """
+
+    __slots__ = ("ref",)
+
+
+def _release(inputs, big):
+    inputs = list(inputs)
+    for i in big:
+        t = inputs[i]
+        r = inputs[i] = _new(Released)
+        data = t._data
+        r._data = np.ndarray(data.shape, data.dtype, _NO_DATA, 0, (0,) * data.ndim)
+        r.grad, r.name, r.grad_fn, r._rg, r._version = None, t.name, t.grad_fn, True, 0
+        r.ref = weakref.ref(t)
+    return tuple(inputs)
 
 
 def _leading_to(roots, at_node, leaves):

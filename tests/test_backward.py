@@ -1,5 +1,6 @@
 """Graph semantics: shared subexpressions, accumulation, retain_graph, no_grad, detach, .data."""
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -454,3 +455,57 @@ def test_zero_dim_leaf_grad_stays_an_ndarray_across_accumulation():
     (x * 3).backward()
     (x * 3).backward()
     assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad == 6.0
+
+
+# -- what a graph keeps after backward ------------------------------------------------------------
+
+def _mlp_graph(keep_hidden):
+    """loss of a 2-layer net on 64 x 100 arrays (51 kB each, above the kept size)."""
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((64, 100)))
+    W1 = Tensor(rng.standard_normal((100, 100)) / 10, requires_grad=True)
+    W2 = Tensor(rng.standard_normal((100, 1)) / 10, requires_grad=True)
+    pre = x @ W1
+    h = pre.tanh()
+    loss = (h @ W2).sum()
+    arrays = weakref.ref(pre._data), weakref.ref(h._data)
+    return loss, (h if keep_hidden else None), arrays
+
+
+def test_backward_frees_the_activations_nobody_holds():
+    # the graph outlives backward while `loss` is held (e.g. in a training loop until the next
+    # step returns); it must not keep every activation alive with it
+    loss, _, (pre, h) = _mlp_graph(keep_hidden=False)
+    assert pre() is not None and h() is not None  # alive before backward: the VJPs need them
+    loss.backward()
+    assert pre() is None and h() is None
+
+
+def test_backward_keeps_the_activations_you_hold_and_draw_graph_shows_them():
+    from autograd_mini import draw_graph
+    loss, h, (pre, h_arr) = _mlp_graph(keep_hidden=True)
+    loss.backward()
+    assert h_arr() is h._data and pre() is None
+    src = draw_graph(loss).source
+    mean = f"mean {h._data.mean():.3g}"
+    assert mean in src  # tanh's output: held, shown with its values
+    assert src.count("values freed by backward") == 1  # the matmul's output: freed
+    assert "(64, 100) float64" in src  # its shape is still drawn
+
+
+def test_retain_graph_keeps_the_activations():
+    loss, _, (pre, h) = _mlp_graph(keep_hidden=False)
+    loss.backward(retain_graph=True)
+    assert pre() is not None and h() is not None
+    g = loss.grad_fn.inputs[0].grad_fn  # the graph still works for a second backward
+    loss.backward()
+    assert g is not None
+
+
+def test_small_intermediate_values_stay_drawable_after_backward():
+    from autograd_mini import draw_graph
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = ((x * 3).tanh()).sum()
+    y.backward()
+    assert "values freed" not in draw_graph(y).source
+    assert "0.9951" in draw_graph(y).source  # tanh(3) of the intermediate, still shown
