@@ -71,3 +71,18 @@ def test_notebook_is_committed_without_outputs(path):
     assert not dirty, (f"{_name(path)}: code cells {dirty} have outputs or execution counts; "
                        f"clear them before committing (jupyter nbconvert --clear-output "
                        f"--inplace {path.relative_to(ROOT)})")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + [FOLDER / "README.md"], ids=_name)
+def test_relative_links_resolve(path):
+    """Markdown links to files of the repository point at files that exist (a solution sits one
+    folder deeper than its notebook)."""
+    import re
+    if path.suffix == ".ipynb":
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    else:
+        text = path.read_text(encoding="utf-8")
+    targets = [t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", text)]
+    broken = [t for t in targets if t and "://" not in t and not (path.parent / t).exists()]
+    assert not broken, f"{_name(path)}: links to missing files: {broken}"
