@@ -30,7 +30,7 @@ FEATURES = ["worst radius", "worst texture", "worst concave points"]
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--window-size=1600,1040", "--hide-scrollbars"]
+                 "--disable-dev-shm-usage", "--window-size=1600,1040", "--hide-scrollbars"]
 
 
 def named(t, name):

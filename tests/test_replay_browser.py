@@ -39,9 +39,10 @@ if CHROMIUM is None or DRIVER is None:
     pytest.skip(INSTALL, allow_module_level=True)
 
 pytestmark = pytest.mark.requires_dot
+# no sandbox and no /dev/shm: CI runs as root, maybe in a container; nothing in the background
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--window-size=1600,1040"]
+         "--disable-dev-shm-usage", "--window-size=1600,1040"]
 
 
 @pytest.fixture(scope="module")
