@@ -20,6 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import _common  # noqa: F401  (first: names the extra if one is missing)
 import numpy as np
 from sklearn.datasets import load_breast_cancer
 

@@ -159,3 +159,19 @@ def test_the_hint_names_the_packages_of_the_extra():
     extra = pyproject()["project"]["optional-dependencies"]["examples"]
     names = {req.split(">")[0].split("=")[0].split("<")[0].strip() for req in extra}
     assert set(_common.EXTRA_MODULES.values()) <= names
+
+
+@pytest.mark.parametrize("script", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
+def test_every_example_imports_common_before_the_extra(script):
+    """The hint works only if `_common` (its excepthook) is imported before the extra's modules."""
+    import ast
+    first = {}
+    for node in ast.parse(script.read_text(encoding="utf-8")).body:  # module-level imports
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+        for name in names:
+            first.setdefault(name.partition(".")[0], node.lineno)
+    extra = [m for m in ("sklearn", "matplotlib", "tqdm") if m in first]
+    if extra and script.name != "_common.py":
+        assert first.get("_common", 10**9) < min(first[m] for m in extra), (
+            f"{script.name} imports {extra} before _common")
