@@ -340,6 +340,7 @@ def test_example_writes_the_page_and_a_screenshot(tmp_path):
 def test_example_without_chromium_writes_the_page_and_says_how_to_get_the_screenshot(
         tmp_path, monkeypatch, capsys):
     pytest.importorskip("sklearn", reason="the example needs the 'examples' extra")
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))  # as when run as a script: _common
     spec = importlib.util.spec_from_file_location("replay_doc000",
                                                   ROOT / "examples" / "replay_doc000.py")
     example = importlib.util.module_from_spec(spec)
