@@ -625,9 +625,19 @@ def col2im(cols, *, size, stride, padding, dilation):
     if (oh, ow) != fit:
         raise ValueError(f"{fit} windows fit an image of size {tuple(size)} with these stride, "
                          f"padding and dilation, but cols (N, C, kh, kw, OH, OW) has {(oh, ow)}")
-    out = np.zeros((n, c, size[0] + t + b, size[1] + l + r), cols.dtype)
+    if (sh, sw, dh, dw) == (kh, kw, 1, 1) and not t + b + l + r and (oh * kh, ow * kw) == size:
+        # windows that tile the image (pooling): nothing to add, one transposing copy
+        return cols.transpose(0, 1, 4, 2, 5, 3).reshape(n, c, *size)
+    src = cols.transpose(2, 3, 4, 5, 0, 1)  # (kh, kw, OH, OW, N, C): the loop reads [p, q]
+    few = oh * ow <= 16
+    if few:  # numpy's inner loops would run along rows of a few pixels: add in the layout
+        src = np.ascontiguousarray(src)  # (H, W, N, C) instead, whose rows are N*C long
+        out = np.zeros((size[0] + t + b, size[1] + l + r, n, c), cols.dtype)
+    else:
+        out = np.zeros((n, c, size[0] + t + b, size[1] + l + r), cols.dtype).transpose(2, 3, 0, 1)
     for p in range(kh):
         for q in range(kw):
-            out[:, :, p * dh:p * dh + sh * (oh - 1) + 1:sh,
-                q * dw:q * dw + sw * (ow - 1) + 1:sw] += cols[:, :, p, q]
-    return out[:, :, t:t + size[0], l:l + size[1]]
+            out[p * dh:p * dh + sh * (oh - 1) + 1:sh,
+                q * dw:q * dw + sw * (ow - 1) + 1:sw] += src[p, q]
+    out = out[t:t + size[0], l:l + size[1]].transpose(2, 3, 0, 1)
+    return np.ascontiguousarray(out) if few else out

@@ -291,6 +291,31 @@ def test_unfold_matches_loops_and_fold_is_its_adjoint():
     assert np.isclose(np.sum(cols.data * y), np.sum(x * back.data))
 
 
+
+def _col2im_loops(cols, size, stride, padding, dilation):
+    """col2im by its definition, one window element at a time."""
+    n, c, kh, kw, oh, ow = cols.shape
+    (sh, sw), (dh, dw), ((t, b), (l, r)) = stride, dilation, padding
+    out = np.zeros((n, c, size[0] + t + b, size[1] + l + r))
+    for p, q, i, j in np.ndindex(kh, kw, oh, ow):
+        out[:, :, i * sh + p * dh, j * sw + q * dw] += cols[:, :, p, q, i, j]
+    return out[:, :, t:t + size[0], l:l + size[1]]
+
+
+@pytest.mark.parametrize("cols_shape, size, stride, padding, dilation", [
+    ((3, 2, 2, 2, 3, 4), (6, 8), (2, 2), ((0, 0), (0, 0)), (1, 1)),  # windows tile the image
+    ((3, 2, 2, 2, 3, 4), (7, 9), (2, 2), ((0, 0), (0, 0)), (1, 1)),  # ... all but a border
+    ((2, 3, 3, 3, 4, 4), (4, 4), (1, 1), ((1, 1), (1, 1)), (1, 1)),  # few windows (<= 16)
+    ((2, 2, 2, 3, 4, 3), (5, 6), (1, 2), ((1, 0), (1, 1)), (2, 1)),  # few, strided, dilated
+    ((2, 2, 3, 3, 5, 6), (5, 6), (1, 1), ((1, 1), (1, 1)), (1, 1)),  # many windows
+    ((1, 2, 2, 2, 5, 5), (9, 11), (2, 2), ((1, 0), (0, 0)), (1, 1)),  # many, stride = kernel, pad
+], ids=["tiles", "tiles-border", "few", "few-strided", "many", "many-pad"])
+def test_col2im_matches_its_definition(cols_shape, size, stride, padding, dilation):
+    cols = data(*cols_shape)
+    out = P.col2im(cols, size=size, stride=stride, padding=padding, dilation=dilation)
+    np.testing.assert_allclose(np.asarray(out), _col2im_loops(cols, size, stride, padding,
+                                                              dilation), rtol=1e-13, atol=1e-13)
+
 # -- pooling -----------------------------------------------------------------------------------
 
 MAXPOOL = [  # id, input shape, args, kwargs
