@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 import nn
+from autograd_mini import Tensor
 
 OUT_DEFAULT = Path(__file__).resolve().parent / "out"
 
@@ -75,3 +76,26 @@ def shown(path):
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def named(t, name):
+    """`t` with a name, which draw_graph and the replay show on its box."""
+    t.name = name
+    return t
+
+
+def doc000_loss(x, y, rng):
+    """Document 000's 3-4-1 sigmoid network and log loss J for one sample, in its notation:
+    x (3, 1) and y (1, 1) arrays, weights drawn from `rng`; every tensor named as the notes do.
+    Returns J and the named tensors by name."""
+    x, y = named(Tensor(x), "x"), named(Tensor(y), "y")
+    W1 = named(Tensor(rng.standard_normal((4, 3)), requires_grad=True), "W[1]")
+    b1 = named(Tensor(rng.standard_normal((4, 1)), requires_grad=True), "b[1]")
+    W2 = named(Tensor(rng.standard_normal((1, 4)), requires_grad=True), "W[2]")
+    b2 = named(Tensor(rng.standard_normal((1, 1)), requires_grad=True), "b[2]")
+    z1 = named(b1 + W1 @ x, "z[1]")
+    a1 = named(z1.sigmoid(), "a[1]")
+    z2 = named(b2 + W2 @ a1, "z[2]")
+    a2 = named(z2.sigmoid(), "a[2]")
+    J = named(-(y * a2.log() + named(1 - y, "1 - y") * (1 - a2).log()), "J")
+    return J, dict(x=x, y=y, W1=W1, b1=b1, W2=W2, b2=b2, z1=z1, a1=a1, z2=z2, a2=a2)

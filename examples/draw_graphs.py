@@ -22,27 +22,13 @@ import sys
 import numpy as np
 
 import nn
-from _common import parse_args
+from _common import doc000_loss, named, parse_args
 from autograd_mini import Tensor, draw_graph
 
 
-def named(t, name):
-    t.name = name
-    return t
-
-
 def doc000_graph(rng):
-    x = named(Tensor(rng.standard_normal((3, 1))), "x")
-    y = named(Tensor([[1.0]]), "y")
-    W1 = named(Tensor(rng.standard_normal((4, 3)), requires_grad=True), "W[1]")
-    b1 = named(Tensor(rng.standard_normal((4, 1)), requires_grad=True), "b[1]")
-    W2 = named(Tensor(rng.standard_normal((1, 4)), requires_grad=True), "W[2]")
-    b2 = named(Tensor(rng.standard_normal((1, 1)), requires_grad=True), "b[2]")
-    z1 = named(b1 + W1 @ x, "z[1]")
-    a1 = named(z1.sigmoid(), "a[1]")
-    z2 = named(b2 + W2 @ a1, "z[2]")
-    a2 = named(z2.sigmoid(), "a[2]")
-    J = named(-(y * a2.log() + named(1 - y, "1 - y") * (1 - a2).log()), "J")
+    J, t = doc000_loss(rng.standard_normal((3, 1)), [[1.0]], rng)
+    a2, y, b2 = t["a2"], t["y"], t["b2"]
     J.backward()
     print(f"document 000: J = {J.item():.4f}, a[2] - y = {(a2.data - y.data).item():.4f} "
           f"= dJ/db[2] = {b2.grad.item():.4f} (F0.3)")

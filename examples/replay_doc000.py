@@ -20,11 +20,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-import _common  # noqa: F401  (first: names the extra if one is missing)
+from _common import doc000_loss  # first: names the extra if one is missing
 import numpy as np
 from sklearn.datasets import load_breast_cancer
 
-from autograd_mini import Tensor, replay_backward
+from autograd_mini import replay_backward
 from autograd_mini.graph import GraphvizNotFoundError
 
 FEATURES = ["worst radius", "worst texture", "worst concave points"]
@@ -34,29 +34,14 @@ BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-dev-shm-usage", "--window-size=1600,1040", "--hide-scrollbars"]
 
 
-def named(t, name):
-    t.name = name
-    return t
-
-
 def network(seed):
     """J of the document's network for sample 0, and the tensors a replay reader checks."""
     data = load_breast_cancer()
     X = data.data[:, [list(data.feature_names).index(f) for f in FEATURES]]
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     rng = np.random.default_rng(seed)
-    x = named(Tensor(X[:1].T), "x")                       # 3 x 1, a column
-    y = named(Tensor([[float(data.target[0])]]), "y")      # 0: malignant
-    W1 = named(Tensor(rng.standard_normal((4, 3)), requires_grad=True), "W[1]")
-    b1 = named(Tensor(rng.standard_normal((4, 1)), requires_grad=True), "b[1]")
-    W2 = named(Tensor(rng.standard_normal((1, 4)), requires_grad=True), "W[2]")
-    b2 = named(Tensor(rng.standard_normal((1, 1)), requires_grad=True), "b[2]")
-    z1 = named(b1 + W1 @ x, "z[1]")
-    a1 = named(z1.sigmoid(), "a[1]")
-    z2 = named(b2 + W2 @ a1, "z[2]")
-    a2 = named(z2.sigmoid(), "a[2]")
-    J = named(-(y * a2.log() + named(1 - y, "1 - y") * (1 - a2).log()), "J")
-    return J, dict(y=y.data, a1=a1.data, a2=a2.data, W2=W2)
+    J, t = doc000_loss(X[:1].T, [[float(data.target[0])]], rng)  # x: a column; y 0: malignant
+    return J, dict(y=t["y"].data, a1=t["a1"].data, a2=t["a2"].data, W2=t["W2"])
 
 
 def screenshot(page, png, step):
