@@ -244,7 +244,6 @@ class Replay:
         return self._fragment(False)
 
 
-
 # -- the page: markup, style and script -----------------------------------------------------
 # Every selector is scoped to the page's root element and every lookup starts from it, so
 # several replays in one notebook do not touch each other.
