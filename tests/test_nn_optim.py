@@ -364,7 +364,7 @@ def test_new_optimizers_never_modify_grad_and_keep_float32(opt_cls, kwargs):
     assert p.data is arr and p.dtype == np.float32
 
 
-@pytest.mark.parametrize("opt_cls", [nn.optim.AdamW, nn.optim.RMSprop])
+@pytest.mark.parametrize("opt_cls", [nn.optim.SGD, nn.optim.AdamW, nn.optim.RMSprop])
 def test_new_optimizers_make_an_old_graph_stale(opt_cls):
     model = nn.MLP([2, 3, 1], rng=0)
     opt = opt_cls(model.parameters(), lr=0.1)

@@ -1,9 +1,9 @@
 """Optimizer: parameter groups, per-parameter state and their state_dict, as torch.optim.Optimizer.
 
 A step changes each parameter's array in place (as PyTorch: arrays shared with a parameter see
-the update; copy one first to keep the old values) and then re-assigns it through the tracked
-`.data` setter, so a backward through a graph recorded before the step raises RuntimeError
-instead of using stale values. Parameters whose `.grad` is None are skipped; `.grad` itself is
+the update; copy one first to keep the old values) and records the write as the tracked `.data`
+setter does, so a backward through a graph recorded before the step raises RuntimeError instead
+of using stale values. Parameters whose `.grad` is None are skipped; `.grad` itself is
 never modified.
 """
 import copy
@@ -14,16 +14,18 @@ from autograd_mini import Tensor
 
 
 def _update(p, delta, scale=None):
-    """p = p * scale - delta (scale: decoupled weight decay), in place, through the tracked
-    setter; a read-only array (e.g. loaded from a file) is replaced instead."""
-    d = p.data
+    """p = p * scale - delta (scale: decoupled weight decay), in place, recorded as a write to
+    p (graphs that saved it go stale); a read-only array (e.g. loaded from a file) is replaced
+    through the tracked setter instead."""
+    d = p._data
     try:
         if scale is not None:
             d *= scale
         d -= delta
     except ValueError:
-        d = (d * scale if scale is not None else d) - delta
-    p.data = d
+        p.data = (d * scale if scale is not None else d) - delta
+    else:
+        p._bump()  # the setter's checks hold: same array, same dtype
 
 
 def _check(name, what, value, ok):
