@@ -198,25 +198,27 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
     for root, seed in zip(roots, seeds):
         _arrive(root, seed, heap, pending)
     pop, push = heapq.heappop, heapq.heappush
+    release, keep = not retain_graph, _KEEP_BYTES
     token = _mode.set(RAW if raw else GRAD)
     try:
         while heap:
             node = pop(heap)[1]
             g, node.g = node.g, None
-            saved = node.saved
+            saved, out = node.saved, node.out
             if saved is None:
                 raise _freed(node)
-            out = node.out
             if out is STALE:
                 raise _stale(node)
-            if node.retained is not None or node in at_node:
+            if node.retained is not None or at_node and node in at_node:
                 _capture(node, g, pending, at_node, targets)
                 if visit is not None and node not in visit:
                     continue  # a target with no other target behind it: neither run nor freed
             prim, seq, inputs, opts = node.prim, node.seq, node.inputs, node.opts
+            vjps, joint = prim.vjps, prim.joint
             if not raw:
                 saved, out = inputs, (_output(node) if prim.needs_out else None)
-            joint = prim.joint(node, g, create_graph) if prim.joint is not None else None
+            if joint is not None:
+                joint = joint(node, g, create_graph)
             big = None  # inputs computed by ops, whose arrays this node keeps alive
             if watch is not None:
                 sent = []
@@ -235,9 +237,9 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
                     if gt is None:
                         continue
                 elif opts is None:
-                    gt = prim.vjps[i](g, *saved, out)
+                    gt = vjps[i](g, *saved, out)
                 else:
-                    gt = prim.vjps[i](g, *saved, out, **opts)
+                    gt = vjps[i](g, *saved, out, **opts)
                 data = t._data
                 if gt.shape != data.shape or gt.dtype is not data.dtype:
                     gt = _fit(gt, t, node, raw)
@@ -252,11 +254,11 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
                     push(heap, (-fn.seq, fn))
                 else:
                     fn.g = fn.g + gt
-                if data.nbytes > _KEEP_BYTES and not retain_graph:
+                if release and data.nbytes > keep:
                     big = (i,) if big is None else big + (i,)
             if watch is not None:
                 watch(node, g, sent, pending)
-            if not retain_graph:
+            if release:
                 node.saved = None
                 if out is not None:
                     node.out = None
@@ -279,7 +281,8 @@ _NO_DATA = bytes(16)  # the one element, read-only, that a released tensor's arr
 
 class Released(Tensor):
     """An op's output in the graph after backward released its array: same shape, dtype, name
-    and grad_fn, and no values (an array of zeros that views 16 read-only bytes).
+    and grad_fn, and no values (an array of zeros that views 16 read-only bytes, made when
+    asked for).
 
     Backward frees what each op saved, and then the graph, which the last output keeps alive,
     would still hold every activation through its intermediate tensors. So a non-retained sweep
@@ -288,7 +291,12 @@ class Released(Tensor):
     shows the values of the tensors one still holds.
     """
 
-    __slots__ = ("ref",)
+    __slots__ = ("ref", "meta")
+
+    @property
+    def _data(self):  # rarely asked for (draw_graph, shape): not built by backward
+        shape, dtype = self.meta
+        return np.ndarray(shape, dtype, _NO_DATA, 0, (0,) * len(shape))
 
 
 def _release(inputs, big):
@@ -297,7 +305,7 @@ def _release(inputs, big):
         t = inputs[i]
         r = inputs[i] = _new(Released)
         data = t._data
-        r._data = np.ndarray(data.shape, data.dtype, _NO_DATA, 0, (0,) * data.ndim)
+        r.meta = data.shape, data.dtype
         r.grad, r.name, r.grad_fn, r._rg, r._version = None, t.name, t.grad_fn, True, 0
         r.ref = weakref.ref(t)
     return tuple(inputs)
@@ -348,7 +356,7 @@ def _arrive(t, g, heap, pending):
 def _write_grads(pending, seeds):
     """Sum the sweep's gradients into `.grad`; each `.grad` owns its memory (a VJP may return a
     view, or route one array to several inputs)."""
-    seen = {id(s) for s in seeds}
+    seen = set(map(id, seeds))
     with _leaf_lock:
         for t, g in pending.items():
             if type(g) is not _ndarray:
