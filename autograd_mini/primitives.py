@@ -27,6 +27,7 @@ from .tape import RAW, ShapeError, _mode, record, result
 from .tensor import Tensor, _ndarray
 
 OPS = {}  # name -> Primitive
+_get_mode = _mode.get  # bound once: the wrapper's first call, on every op
 
 
 class Primitive:
@@ -93,7 +94,7 @@ def primitive(name, rule, *vjps, promote=False, ufunc=None):
 
         @functools.wraps(fwd)
         def apply(*args, **opts):
-            mode = _mode.get()
+            mode = _get_mode()
             if mode is RAW:  # inside a first-order VJP: arrays in, arrays out
                 return fwd(*args, **opts)
             if len(args) != n or opts and not opts.keys() <= kwkeys:
@@ -268,8 +269,9 @@ def matmul(a, b):
 
 @primitive("linear", "dx = g @ W, dW = g.T @ x, db = sum_rows(g)",
            lambda g, x, w, b, _: g @ w,
-           lambda g, x, w, b, _: _rows(g).T @ _rows(x),
-           lambda g, x, w, b, _: _rows(g).sum(axis=0) if b.ndim == 1 else g)
+           lambda g, x, w, b, _: g.T @ x if g.ndim == 2 else _rows(g).T @ _rows(x),
+           lambda g, x, w, b, _: (g if g.ndim == 2 else _rows(g)).sum(axis=0) if b.ndim == 1
+           else g)
 def linear(input, weight, bias=None):
     """input @ weight.T + bias, the affine map of nn.Linear: input (..., in), weight (out, in),
     bias (out,). One op instead of three: dW comes out in weight's own layout (no transposed
