@@ -339,9 +339,10 @@ def sum(x, *, axis=None, keepdims=False):
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
-@primitive("mean", "dx = expand(g, x.shape) / n",
-           lambda g, x, out, *, axis, keepdims: expand(g.reshape(_kept(x.shape, axis)),
-                                                      shape=x.shape) / (x.size // builtins.max(out.size, 1)))
+@primitive("mean", "dx = expand(g / n, x.shape)",  # divided before the broadcast: g's size
+           lambda g, x, out, *, axis, keepdims: expand(
+               g.reshape(_kept(x.shape, axis)) / (x.size // builtins.max(out.size, 1)),
+               shape=x.shape))
 def mean(x, *, axis=None, keepdims=False):
     return np.mean(x, axis=axis, keepdims=keepdims)
 
