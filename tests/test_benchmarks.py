@@ -107,3 +107,23 @@ def test_cnn_hand_written_gradients_against_differences_and_the_engine_step_equa
     errs, float32_kept = run.check_cnn()
     assert errs["engine"] <= run.TOL
     assert float32_kept
+
+
+@pytest.mark.parametrize("name", ["tiny_moons", "mlp_digits", "chain"])
+def test_instruction_count_workloads_are_the_benchmark_step_on_both_sides(name):
+    # benchmarks.instructions counts these steps under callgrind: they must run, and the two
+    # sides must compute the same step (the count compares like with like)
+    from benchmarks import instructions
+    a = instructions.workload(name, "engine", np.float64)()
+    b = instructions.workload(name, "numpy", np.float64)()
+    if name == "chain":
+        for u, v in zip(a, b):
+            np.testing.assert_allclose(np.asarray(u), v, rtol=1e-10)
+    else:
+        np.testing.assert_allclose(float(a), float(b), rtol=1e-10)  # the same loss
+
+
+def test_instruction_count_names_unknown_workloads():
+    out = subprocess.run([sys.executable, "-m", "benchmarks.instructions", "nope"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "unknown workload 'nope'" in out.stderr
