@@ -298,6 +298,13 @@ class Released(Tensor):
         shape, dtype = self.meta
         return np.ndarray(shape, dtype, _NO_DATA, 0, (0,) * len(shape))
 
+    @_data.setter
+    def _data(self, value):
+        raise RuntimeError(
+            "this tensor stands in a graph for an intermediate result whose values backward "
+            "freed, so it has no data to write; hold the result itself to keep its values, or "
+            "call backward with retain_graph=True")
+
 
 def _release(inputs, big):
     inputs = list(inputs)
