@@ -269,9 +269,8 @@ def matmul(a, b):
 
 @primitive("linear", "dx = g @ W, dW = g.T @ x, db = sum_rows(g)",
            lambda g, x, w, b, _: g @ w,
-           lambda g, x, w, b, _: g.T @ x if g.ndim == 2 else _rows(g).T @ _rows(x),
-           lambda g, x, w, b, _: (g if g.ndim == 2 else _rows(g)).sum(axis=0) if b.ndim == 1
-           else g)
+           lambda g, x, w, b, _: _rows(g).T @ _rows(x),
+           lambda g, x, w, b, _: _rows(g).sum(axis=0) if b.ndim == 1 else g)
 def linear(input, weight, bias=None):
     """input @ weight.T + bias, the affine map of nn.Linear: input (..., in), weight (out, in),
     bias (out,). One op instead of three: dW comes out in weight's own layout (no transposed

@@ -214,11 +214,10 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
                 if visit is not None and node not in visit:
                     continue  # a target with no other target behind it: neither run nor freed
             prim, seq, inputs, opts = node.prim, node.seq, node.inputs, node.opts
-            vjps, joint = prim.vjps, prim.joint
+            vjps = prim.vjps
             if not raw:
                 saved, out = inputs, (_output(node) if prim.needs_out else None)
-            if joint is not None:
-                joint = joint(node, g, create_graph)
+            joint = prim.joint(node, g, create_graph) if prim.joint is not None else None
             big = None  # inputs computed by ops, whose arrays this node keeps alive
             if watch is not None:
                 sent = []

@@ -35,15 +35,13 @@ def workload(name, side, dtype):
         x = np.random.default_rng(2).uniform(-1, 1, (1,)).astype(dtype)
         f = engine.chain if side == "engine" else baseline.chain
         return lambda: f(x, CHAIN)
-    sizes, act, loss, _, _ = run.MLPS[name]
+    sizes, _, loss, _, _ = run.MLPS[name]
     batch = 100 if name == "tiny_moons" else 128
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, sizes[0])).astype(dtype)
     y = (rng.standard_normal((batch, 1)).astype(dtype) if loss == "mse"
          else rng.integers(0, sizes[-1], batch))
-    w = run.init_weights(sizes, seed=sum(sizes))
-    m = (engine.EngineMLP(w, act, loss, 0.01, dtype) if side == "engine" else
-         baseline.NumpyMLP([(W.astype(dtype), b.astype(dtype)) for W, b in w], act, loss, 0.01))
+    m = run.mlp_models(name, dtype)[side]
     return lambda: m.step(x, y)
 
 

@@ -70,17 +70,23 @@ CHAIN_OPS = 1000
 DEEP = (10**3, 10**4, 10**5)
 
 
-def mlp_sides(name, dtype, with_torch):
-    """Fresh models on every side from the same weights, and the same batches in `dtype`."""
-    sizes, act, loss, lr, data = MLPS[name]
+def mlp_models(name, dtype, with_torch=False):
+    """Fresh models on every side from the same initial weights, in `dtype`."""
+    sizes, act, loss, lr, _ = MLPS[name]
     w = init_weights(sizes, seed=sum(sizes))
-    batches = [(x.astype(dtype), y.astype(dtype) if loss == "mse" else y) for x, y in data()]
     models = {"engine": engine.EngineMLP(w, act, loss, lr, dtype),
               "numpy": baseline.NumpyMLP([(W.astype(dtype), b.astype(dtype)) for W, b in w],
                                          act, loss, lr)}
     if with_torch:
         models["torch"] = reference_torch.TorchMLP(w, act, loss, lr, dtype)
-    return models, batches
+    return models
+
+
+def mlp_sides(name, dtype, with_torch):
+    """mlp_models, and the same batches in `dtype`."""
+    _, _, loss, _, data = MLPS[name]
+    batches = [(x.astype(dtype), y.astype(dtype) if loss == "mse" else y) for x, y in data()]
+    return mlp_models(name, dtype, with_torch), batches
 
 
 def chain_sides(with_torch):

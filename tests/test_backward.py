@@ -512,10 +512,11 @@ def test_small_intermediate_values_stay_drawable_after_backward():
 
 
 def test_a_tensor_freed_by_backward_refuses_new_data_with_the_reason():
+    from autograd_mini import draw_graph
     loss, _, _ = _mlp_graph(keep_hidden=False)
     loss.backward()
     freed = loss.grad_fn.inputs[0].grad_fn.inputs[0]  # h = tanh(pre), in h @ W2's inputs
     assert freed.grad_fn.name == "tanh" and freed.shape == (64, 100)
-    assert "values freed by backward" in __import__("autograd_mini").draw_graph(loss).source
+    assert "values freed by backward" in draw_graph(loss).source
     with pytest.raises(RuntimeError, match="backward freed"):
         freed.data = np.zeros(freed.shape)
