@@ -86,3 +86,78 @@ def test_relative_links_resolve(path):
     targets = [t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", text)]
     broken = [t for t in targets if t and "://" not in t and not (path.parent / t).exists()]
     assert not broken, f"{_name(path)}: links to missing files: {broken}"
+
+
+# The five lecture documents, each as it names itself: file (as the course hands it out), title,
+# author, and the source it gives (the institution, the date, or the address of the original).
+# notebooks/README.md carries the same table; each notebook's first Markdown cell names the
+# document it uses. Document 004 names no author, only its original's address: the author here
+# is that book's (Daniel Friedman, "Machine Learning from Scratch").
+DOCUMENTS = {
+    "000": ("000_b7b3d4c968f13b84.txt", "2-1 只有一个隐藏层的神经网络 I", "王中雷",
+            "厦门大学王亚南经济研究院和经济学院"),
+    "001": ("001_9826b287a8589fe4.txt", "第六章 神经网络", "李旻先", "南京理工大学"),
+    "002": ("002_929814c1664ac2cb.txt", "深度神经网络极简介", "许志钦", "xuzhiqin@sjtu.edu.cn"),
+    "003": ("003_4b4617ca519233c3.txt", "(ML-2-1) 神经网络", "Shy_Vector", "2025-03-22"),
+    "004": ("004_e01b6a90ce021c56.txt", "概念", "Daniel Friedman",
+            "dafriedman97.github.io/mlbook/content/c7/concept.html"),
+}
+# notebook -> the document it follows (None: it goes beyond the five documents); a new notebook
+# needs a line here
+USES = {"000_one_hidden_layer": "000", "001_softmax_network": "001", "002_two_layer_fit": "002",
+        "003_neural_networks": "003", "004_concept": "004", "10_second_derivatives": "000",
+        "11_cnn": None}
+
+
+def _first_markdown(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return next("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+def _words(text):
+    """Line breaks and runs of spaces as one space: a title may wrap in Markdown."""
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+def test_first_markdown_cell_names_its_document(path):
+    """A reader meets the document's title, author and source before anything else, and learns
+    that the notebook restates what it uses (so the document itself is not needed)."""
+    assert path.stem in USES, f"{_name(path)}: add it to USES in {Path(__file__).name}"
+    text = _words(_first_markdown(path))
+    if USES[path.stem] is None:
+        assert "none of the five lecture documents" in text, text
+        return
+    _, title, author, source = DOCUMENTS[USES[path.stem]]
+    missing = [s for s in (title, author, source, "restates") if s not in text]
+    assert not missing, f"{_name(path)}: the first Markdown cell lacks {missing}"
+
+
+def test_notebooks_readme_lists_the_documents():
+    """notebooks/README.md has one table row per document: file, title, author, source."""
+    lines = (FOLDER / "README.md").read_text(encoding="utf-8").splitlines()
+    for file, title, author, source in DOCUMENTS.values():
+        rows = [line for line in lines if line.startswith("|") and file in line]
+        assert len(rows) == 1, f"notebooks/README.md: no single table row for {file}"
+        missing = [s for s in (title, author, source) if s not in rows[0]]
+        assert not missing, f"notebooks/README.md, the row of {file}, lacks {missing}"
+
+
+@pytest.mark.parametrize("path", sorted((FOLDER / "solutions").glob("*.ipynb")), ids=_name)
+def test_solution_is_the_full_notebook(path):
+    """A solution is its notebook with every exercise filled in: the same opening (its links one
+    folder deeper), the notebook's section headings, and no TODO left. A training section
+    without an exercise may be left out, if a note names it where it was."""
+    notebook = FOLDER / path.name
+    assert notebook.exists(), f"{_name(path)} has no notebook {notebook.name}"
+    assert _first_markdown(path) == _first_markdown(notebook).replace("](../", "](../../")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    todo = [i for i, c in enumerate(cells) if "TODO" in "".join(c["source"])]
+    assert not todo, f"{_name(path)}: cells {todo} still say TODO"
+    headings = [line for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+                if c["cell_type"] == "markdown" for line in c["source"] if line.startswith("#")]
+    text = "\n".join("".join(c["source"]) for c in cells)
+    notes = "\n".join("".join(c["source"]) for c in cells if "this copy leaves" in "".join(c["source"]))
+    absent = [h.strip() for h in headings if h.strip() not in text]
+    unnamed = [h for h in absent if f'"{h.lstrip("#").strip()}"' not in notes]
+    assert not unnamed, f"{_name(path)}: the notebook's sections {unnamed} are missing"
