@@ -21,7 +21,9 @@ tensor `f` closes over). Otherwise the result is a plain Tensor and the sweep is
 Shapes (as torch.func): grad has the argument's shape; jacrev of f: R^in -> R^out has shape
 out.shape + in.shape; hessian has in.shape + in.shape. `argnums` may be a tuple: then grad
 and jacrev return one result per argnum, and hessian a tuple of tuples (H[i][j] = d2f/dxi dxj).
-One output per `f`: f returns one Tensor (has_aux=True: a pair (Tensor, aux)).
+One output per `f`: f returns one Tensor (has_aux=True: a pair (Tensor, aux)). The Tensors in
+aux (also in tuples, lists and dicts) come back cut from the transform's graph, as torch.func:
+they require grad only through tensors from outside the call.
 """
 import numpy as np
 
@@ -128,6 +130,19 @@ def _plain(t, nested):
     return t if nested or not isinstance(t, Tensor) else t.detach()
 
 
+def _plain_aux(aux, level):
+    """aux as f returned it, each Tensor in it (in tuples, lists and dicts) cut from this
+    call's graph, as torch.func: kept on the tape only where an enclosing derivative can use it."""
+    if isinstance(aux, Tensor):
+        return _plain(aux, level.nested([aux]))
+    if isinstance(aux, (tuple, list)):
+        items = [_plain_aux(a, level) for a in aux]
+        return type(aux)(*items) if hasattr(aux, "_fields") else type(aux)(items)
+    if isinstance(aux, dict):
+        return {k: _plain_aux(a, level) for k, a in aux.items()}
+    return aux
+
+
 def _as_tensor(a, like, what):
     t = a if isinstance(a, Tensor) else Tensor(np.asarray(a, dtype=like._data.dtype))
     if t.shape != like.shape:
@@ -156,7 +171,7 @@ def grad_and_value(f, argnums=0, has_aux=False):
     def wrapper(*args):
         single, nums, level, args = _variables("grad", args, argnums)
         out, aux = _call(f, args, has_aux, "grad")
-        if out.size != 1:
+        if out._data.size != 1:
             raise ValueError(
                 f"grad: f must return a one-element Tensor, got shape {out.shape}; use jacrev "
                 f"for the Jacobian of a vector-valued function, or reduce the output (.sum())")
@@ -164,7 +179,7 @@ def grad_and_value(f, argnums=0, has_aux=False):
         gs = _grads([out], [args[i] for i in nums], [None], nested)
         g = gs[0] if single else gs
         value = _plain(out, nested)
-        return (g, (value, aux)) if has_aux else (g, value)
+        return (g, (value, _plain_aux(aux, level))) if has_aux else (g, value)
 
     return wrapper
 
@@ -197,7 +212,7 @@ def vjp(f, *primals, has_aux=False):
         return _grads([out], xs, [ct], create)
 
     value = _plain(out, nested)
-    return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
+    return (value, vjp_fn, _plain_aux(aux, level)) if has_aux else (value, vjp_fn)
 
 
 def _primals_and_tangents(what, primals, tangents):
@@ -228,7 +243,7 @@ def jvp(f, primals, tangents, has_aux=False):
         jtu = _grads([out], xs, [u], True)  # J^T u, recorded: a linear function of u
     jv = _grads(list(jtu), [u], vs, nested)[0]
     value = _plain(out, nested)
-    return (value, jv, aux) if has_aux else (value, jv)
+    return (value, jv, _plain_aux(aux, level)) if has_aux else (value, jv)
 
 
 def _stack(rows, nested):
@@ -256,8 +271,9 @@ def jacrev(f, argnums=0, has_aux=False):
         jacs = []
         for o in outs:
             rows = []
-            for k in range(o.size):
-                e = np.zeros(o.size, o._data.dtype)
+            n = o._data.size
+            for k in range(n):
+                e = np.zeros(n, o._data.dtype)
                 e[k] = 1
                 rows.append(_grads([o], xs, [e.reshape(o.shape)], nested))
             per_x = []
@@ -270,7 +286,7 @@ def jacrev(f, argnums=0, has_aux=False):
                 per_x.append(jac)
             jacs.append(per_x[0] if single else tuple(per_x))
         result = tuple(jacs) if isinstance(res, (tuple, list)) else jacs[0]
-        return (result, aux) if has_aux else result
+        return (result, _plain_aux(aux, level)) if has_aux else result
 
     return wrapper
 
@@ -288,7 +304,7 @@ def hvp(f, primals, tangents):
     hvp_out has the primal's shape; with several primals it is a tuple, one per primal."""
     level, xs, vs = _primals_and_tangents("hvp", primals, tangents)
     out, _ = _call(f, xs, False, "hvp")
-    if out.size != 1:
+    if out._data.size != 1:
         raise ValueError(f"hvp: f must return a one-element Tensor, got shape {out.shape}")
     nested = level.nested([out]) or (level.grad_on and any(v._rg for v in vs))
     with tape.enable_grad():

@@ -331,3 +331,55 @@ def test_grad_touches_only_the_requested_leaves_and_skips_frozen_branches():
     assert x.grad is None and w.grad is None
     (gx,) = grad(out, x)
     np.testing.assert_allclose(gx.data, np.exp([0.5, 1.5]) * [2.0, -1.0])
+
+
+def _aux_fn(x):
+    y = x * 3
+    return (x ** 2).sum(), {"y": y, "pair": (x.sin(), [y.exp()]), "n": 5}
+
+
+def _aux_tensors(aux):
+    return [aux["y"], aux["pair"][0], aux["pair"][1][0]]
+
+
+@pytest.mark.parametrize("transform", ["grad", "grad_and_value", "vjp", "jvp", "jacrev"])
+def test_has_aux_returns_aux_detached_from_the_transforms_graph(transform):
+    torch = pytest.importorskip("torch")
+    x = np.array([0.5, -1.0, 2.0])
+    tx = torch.tensor(x)
+
+    def t_fn(x):
+        y = x * 3
+        return (x ** 2).sum(), {"y": y, "pair": (x.sin(), [y.exp()])}
+
+    def run(mod, fn, x):
+        if transform == "grad":
+            return mod.grad(fn, has_aux=True)(x)[1]
+        if transform == "grad_and_value":
+            return mod.grad_and_value(fn, has_aux=True)(x)[1][1]
+        if transform == "vjp":
+            return mod.vjp(fn, x, has_aux=True)[2]
+        if transform == "jvp":
+            return mod.jvp(fn, (x,), (x,), has_aux=True)[2]
+        return mod.jacrev(fn, has_aux=True)(x)[1]
+
+    aux = run(func, _aux_fn, x)
+    t_aux = run(torch.func, t_fn, tx)
+    assert aux["n"] == 5
+    t_leaves = [t_aux["y"], t_aux["pair"][0], t_aux["pair"][1][0]]
+    assert isinstance(aux["pair"], tuple) and isinstance(aux["pair"][1], list)
+    for a, t in zip(_aux_tensors(aux), t_leaves):
+        assert isinstance(a, Tensor)
+        assert a.requires_grad == t.requires_grad == False  # noqa: E712
+        assert a.grad_fn is None
+        np.testing.assert_allclose(a.data, t.numpy(), rtol=RTOL)
+
+
+def test_has_aux_stays_differentiable_for_an_outer_derivative():
+    """aux depends on an argument that requires grad outside the call: it keeps that graph, as
+    torch.func's aux keeps autograd's; d/dx sum(3x) = 3."""
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    _, aux = func.grad(_aux_fn, has_aux=True)(x)
+    assert aux["y"].requires_grad
+    aux["y"].sum().backward()
+    np.testing.assert_allclose(x.grad, [3.0, 3.0], rtol=RTOL)
