@@ -167,8 +167,10 @@ def test_optimizer_argument_errors():
     p = nn.Parameter(np.ones(2))
     with pytest.raises(ValueError, match="empty parameter list"):
         nn.optim.SGD([], lr=0.1)
-    with pytest.raises(TypeError, match="leaf Tensors that require grad"):
-        nn.optim.SGD([Tensor(np.ones(2))], lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):  # ValueError, as PyTorch
+        nn.optim.SGD([p * 2], lr=0.1)
+    with pytest.raises(TypeError, match="only optimize Tensors"):
+        nn.optim.SGD([np.ones(2)], lr=0.1)
     with pytest.raises(ValueError, match="lr"):
         nn.optim.Adam([p], lr=-1)
     with pytest.raises(ValueError, match="momentum"):
@@ -601,3 +603,56 @@ def test_clip_grad_value():
     assert nn.utils.clip_grad_value_([a, b], clip_value=1.0) is None
     np.testing.assert_array_equal(a.grad, [-1.0, 0.5, 1.0])
     np.testing.assert_array_equal(b.grad, [[0.1, -0.2]])
+
+
+# -- version 3: frozen parameters (fine-tuning) --------------------------------------------------
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.01)),
+    ("Adam", dict(lr=0.01, weight_decay=0.01)),
+    ("AdamW", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5)),
+])
+def test_optimizer_accepts_a_frozen_layer_and_leaves_it_unchanged(name, kwargs):
+    """model.parameters() with the first layer frozen: construction works and the steps match
+    torch.optim's on the same model, the frozen layer unchanged in both."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((8, 3)), rng.standard_normal((8, 2))
+    model = nn.Sequential(nn.Linear(3, 4, rng=1), nn.Tanh(), nn.Linear(4, 2, rng=2))
+    tmodel = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(),
+                                 torch.nn.Linear(4, 2)).double()
+    with torch.no_grad():
+        for tp, p in zip(tmodel.parameters(), model.parameters()):
+            tp.copy_(torch.tensor(p.data))
+    for p, tp in zip(model[0].parameters(), tmodel[0].parameters()):
+        p.requires_grad = False
+        tp.requires_grad_(False)
+    frozen = [p.data.copy() for p in model[0].parameters()]
+    opt = getattr(nn.optim, name)(model.parameters(), **kwargs)
+    topt = getattr(torch.optim, name)(tmodel.parameters(), **kwargs)
+    for _ in range(3):
+        opt.zero_grad()
+        nn.MSELoss()(model(x), y).backward()
+        opt.step()
+        topt.zero_grad()
+        torch.nn.MSELoss()(tmodel(torch.tensor(x)), torch.tensor(y)).backward()
+        topt.step()
+    for f, p in zip(frozen, model[0].parameters()):
+        np.testing.assert_array_equal(p.data, f)
+        assert p.grad is None
+    for p, tp in zip(model.parameters(), tmodel.parameters()):
+        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_frozen_parameter_unfrozen_later_is_stepped():
+    """The optimizer holds the frozen tensor: once it requires grad and has a .grad, it moves."""
+    p = nn.Parameter(np.ones(2))
+    p.requires_grad = False
+    opt = nn.optim.SGD([p], lr=0.5)
+    opt.step()
+    np.testing.assert_array_equal(p.data, [1, 1])
+    p.requires_grad = True
+    (p * p).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(p.data, [0, 0])  # 1 - 0.5 * 2

@@ -42,6 +42,9 @@ class Optimizer:
             lr=0.1, momentum=0.9)
 
     `state[p]` is a dict of the per-parameter state (e.g. "momentum_buffer", "exp_avg").
+
+    Leaves that do not require grad (a frozen layer: `layer.weight.requires_grad = False`) are
+    accepted, as PyTorch: like every parameter whose `.grad` is None, a step skips them.
     """
 
     def __init__(self, params, defaults):
@@ -76,9 +79,13 @@ class Optimizer:
         params = list(params) if params is not None else []
         unique = []
         for p in params:
-            if not (isinstance(p, Tensor) and p.requires_grad and p.is_leaf):
-                raise TypeError(f"{name}: can only optimize leaf Tensors that require grad "
-                                f"(nn.Parameter), got {type(p).__name__}")
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: can only optimize Tensors (nn.Parameter), but one of "
+                                f"the params is {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: can't optimize a non-leaf Tensor (the result of an "
+                                 f"op, grad_fn={p.grad_fn.name}); pass the parameters it was "
+                                 f"computed from")
             if not any(p is q for q in unique):
                 unique.append(p)
         taken = {id(p) for g in self.param_groups for p in g["params"]}
