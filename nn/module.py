@@ -1,5 +1,7 @@
 """Module and Parameter: the containers that name, collect, save and load a model's weights."""
 import os
+import weakref
+from collections import namedtuple
 from collections.abc import Mapping
 
 import numpy as np
@@ -14,17 +16,50 @@ class Parameter(Tensor):
     until assigned to a Module) is its full dotted name, e.g. "0.weight".
     """
 
-    __slots__ = ()
+    __slots__ = ("_shared",)  # True once registered by a second path (see Module._rename)
 
     def __init__(self, data, dtype=None):
         super().__init__(data, requires_grad=True, dtype=dtype)
+        self._shared = False
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
 
+class StateDictError(ValueError, RuntimeError):
+    """load_state_dict's keys or shapes do not match the model: a ValueError (as before), and a
+    RuntimeError, as PyTorch raises."""
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What `load_state_dict` returns, as PyTorch: (missing_keys, unexpected_keys)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+def _is_shared(p):
+    return p is not None and getattr(p, "_shared", False)
+
+
+def _holds_shared(m):
+    """Does module m hold (below or at it) a module or parameter reachable by two paths?"""
+    if m is None:
+        return False
+    for _, sub in m.named_modules():
+        if sub._shared or any(_is_shared(p) for p in sub._params.values()):
+            return True
+    return False
+
+
 def _join(prefix, name):
-    return f"{prefix}.{name}" if prefix else name
+    return f"{prefix}.{name}" if prefix and name else prefix or name
 
 
 def _as_buffer(owner, name, value):
@@ -46,7 +81,10 @@ class Module:
     own dotted name relative to the outermost module it was assigned into (`module._name`: ""
     for the top, "0", "layers.0", ...; `named_modules()` lists them), and every registered
     Parameter carries its full dotted name in `Tensor.name` ("0.weight", "layers.0.bias").
-    Names are refreshed on every assignment, so the outermost assignment wins. A tool such as
+    Names are refreshed on every assignment, from the outermost module (each module remembers,
+    weakly, the module it was last assigned into): the name is the one `named_parameters()` of
+    the outermost module lists, so a module or parameter reachable by two paths is named by the
+    first (`self.enc = self.dec = block` names block's weight "enc.weight"). A tool such as
     `draw_graph` can group ops by module by taking the prefix of the parameter names an op
     consumes (`p.name.rpartition(".")[0]` is the owning module's `_name`).
     """
@@ -57,7 +95,20 @@ class Module:
         d = self.__dict__
         d["_params"], d["_modules"], d["training"], d["_name"] = {}, {}, True, ""
         d["_buffers"], d["_non_persistent_buffers_set"] = {}, set()
+        d["_parent"] = None  # weakref to the module this one was last assigned into
+        d["_shared"] = False  # True once registered by a second path (see _rename)
         return self
+
+    def __getstate__(self):  # copy.deepcopy, pickle: a weakref cannot be copied
+        state = self.__dict__.copy()
+        state["_parent"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for m in self._modules.values():
+            if m is not None:
+                m.__dict__["_parent"] = weakref.ref(self)
 
     def __init__(self):
         pass
@@ -66,15 +117,32 @@ class Module:
     def __setattr__(self, name, value):
         params, modules, buffers = self._params, self._modules, self._buffers
         if isinstance(value, Parameter):
-            modules.pop(name, None)
+            gone = modules.pop(name, None)
+            self._orphan(gone)
             self._drop_buffer(name)
+            old = params.get(name)
             params[name] = value
-            value.name = _join(self._name, name)
+            if value.name is not None and old is not value:
+                value._shared = True  # registered elsewhere already: a second path
+            if value.name is None and not _is_shared(old) and not _holds_shared(gone):
+                value.name = _join(self._name, name)  # a new parameter: its only path
+            else:
+                self._rename()
         elif isinstance(value, Module):
             params.pop(name, None)
             self._drop_buffer(name)
+            old = modules.get(name)
             modules[name] = value
-            value._set_name(_join(self._name, name))
+            placed = value._parent is not None and value._parent() is not None
+            if old is not value:
+                self._orphan(old)
+                if placed:
+                    value.__dict__["_shared"] = True  # a second path to it
+            value.__dict__["_parent"] = weakref.ref(self)
+            if placed or _holds_shared(old) or _holds_shared(value):
+                self._rename()
+            else:  # nothing in it is reachable otherwise: its names are this path's
+                value._set_name(_join(self._name, name))
         elif name in params:
             if value is not None:
                 raise TypeError(
@@ -88,14 +156,34 @@ class Module:
                 value.name = _join(self._name, name)
             buffers[name] = value
         elif name in modules:
-            del modules[name]
+            self._orphan(modules.pop(name))
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
         self._params.pop(name, None)
-        self._modules.pop(name, None)
+        self._orphan(self._modules.pop(name, None))
         self._drop_buffer(name)
         object.__delattr__(self, name)
+
+    def _orphan(self, m):
+        """m left this module: it no longer takes its names from here (unless still inside)."""
+        if m is not None and m._parent is not None and m._parent() is self \
+                and not any(c is m for c in self._modules.values()):
+            m.__dict__["_parent"] = None
+
+    def _rename(self):
+        """Refresh the names below the outermost module that holds this one: each object by its
+        first path. Only needed where something is reachable by two paths (a module or a
+        parameter registered twice is marked `_shared`); otherwise the names of the assigned
+        object alone are set, so building a Sequential of n layers stays O(n)."""
+        top, seen = self, {id(self)}
+        while top._parent is not None:
+            up = top._parent()
+            if up is None or id(up) in seen:
+                break
+            seen.add(id(up))
+            top = up
+        top._set_name(top._name)
 
     def _drop_buffer(self, name):
         self._buffers.pop(name, None)
@@ -151,7 +239,8 @@ class Module:
             setattr(self, name, param)
 
     def _set_name(self, name):
-        """Give this module the dotted name `name`, and rename everything below it."""
+        """Give this module the dotted name `name`, and rename everything below it (by its first
+        path, as named_modules() and named_parameters() list it)."""
         for sub, m in self.named_modules():
             m.__dict__["_name"] = _join(name, sub)
         for sub, p in self.named_parameters():
@@ -233,6 +322,64 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def to(self, *args, **kwargs):
+        """Cast the floating point parameters and buffers (and their `.grad`) to a dtype, in
+        place, and return the module, as `torch.nn.Module.to`: `to(np.float32)`, `to("cpu")`
+        (the only device: a no-op), `to("cpu", np.float64)`, `to(dtype=..., device=...)`, or
+        `to(tensor)` for the tensor's dtype. Integer buffers (num_batches_tracked) keep theirs.
+        Each parameter stays the same object, so an optimizer built before still holds it; its
+        values are written through the tracked `.data` setter (a graph recorded before raises).
+        """
+        name = type(self).__name__
+        kwargs.pop("non_blocking", None)
+        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        if kwargs:
+            raise TypeError(f"{name}.to: unexpected keyword arguments {sorted(kwargs)}")
+        if len(args) > 2:
+            raise TypeError(f"{name}.to: expected a device, a dtype or both, got {len(args)} "
+                            f"arguments")
+        for a in args:
+            if isinstance(a, str):
+                device = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            else:
+                dtype = a
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise RuntimeError(f"{name}.to: device {device!r} is not available; autograd_mini "
+                               f"runs on numpy, on the CPU (use 'cpu' or leave the device out)")
+        if dtype is not None:
+            try:
+                dtype = np.dtype(dtype)
+            except TypeError:
+                raise TypeError(f"{name}.to: {dtype!r} is neither a device nor a dtype") \
+                    from None
+            if dtype.kind not in "fc":
+                raise TypeError(f"{name}.to only accepts floating point or complex dtypes, but "
+                                f"got desired dtype={dtype}")
+            self._cast(dtype)
+        return self
+
+    def double(self):
+        """Cast the floating point parameters and buffers to float64; returns self."""
+        return self._cast(np.dtype(np.float64))
+
+    def float(self):
+        """Cast the floating point parameters and buffers to float32; returns self."""
+        return self._cast(np.dtype(np.float32))
+
+    def half(self):
+        """Cast the floating point parameters and buffers to float16; returns self."""
+        return self._cast(np.dtype(np.float16))
+
+    def _cast(self, dtype):
+        for t in (*self.parameters(), *self.buffers()):
+            if t.dtype.kind == "f" and t.dtype != dtype:
+                t.data = t.data.astype(dtype)
+                if t.grad is not None:
+                    t.grad = t.grad.astype(dtype)
+        return self
+
     def train(self, mode=True):
         """Set `training` on this module and all sub-modules; returns self."""
         for m in self.modules():
@@ -256,15 +403,18 @@ class Module:
         in its own dtype (an int64 `num_batches_tracked` stays int64)."""
         return {name: t.data.copy() for name, t in self._all_named_state()}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict, strict=True):
         """Copy the arrays of `state_dict` into the parameters and persistent buffers (casting
-        to each one's dtype).
+        to each one's dtype), as PyTorch; returns `(missing_keys, unexpected_keys)`, a named
+        tuple.
 
-        The keys must match `state_dict()`'s exactly and every shape must agree; otherwise
-        ValueError naming the missing and unexpected keys and the mismatched shapes, and
-        nothing is changed. A parameter under two names (a shared module) needs both keys, with
-        equal values. Values go through the tracked `.data` setter, so a backward through a
-        graph recorded before the load raises. To load a file: `load_state_dict(nn.load(path))`.
+        strict=True: the keys must match `state_dict()`'s exactly. strict=False: the keys that
+        match are loaded, the others left as they are (and listed in the result). Every loaded
+        shape must agree. Otherwise a StateDictError (a ValueError and a RuntimeError) names the
+        missing and unexpected keys and the mismatched shapes, and nothing is changed. A
+        parameter under two names (a shared module) needs both keys when strict, with equal
+        values. Values go through the tracked `.data` setter, so a backward through a graph
+        recorded before the load raises. To load a file: `load_state_dict(nn.load(path))`.
         """
         if not isinstance(state_dict, Mapping):
             got = type(state_dict).__name__
@@ -279,9 +429,9 @@ class Module:
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         values, problems = {}, []  # id(parameter) -> (its first key, parameter, new value)
-        if missing:
+        if strict and missing:
             problems.append(f"missing keys {missing}")
-        if unexpected:
+        if strict and unexpected:
             problems.append(f"unexpected keys {unexpected}")
         for k, p in own.items():
             if k in state_dict:
@@ -297,10 +447,13 @@ class Module:
                 else:
                     values.setdefault(id(p), (k, p, v))
         if problems:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: " + "; ".join(problems))
+            raise StateDictError(f"{type(self).__name__}.load_state_dict: "
+                                 + "; ".join(problems)
+                                 + ("; pass strict=False to load the keys that match"
+                                    if strict and (missing or unexpected) else ""))
         for _, p, v in values.values():
             p.data = np.array(v, dtype=p.dtype)  # a copy: never alias the source
-        return self
+        return _IncompatibleKeys(missing, unexpected)
 
     # -- printing ------------------------------------------------------------------------------
     def extra_repr(self):

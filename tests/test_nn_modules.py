@@ -470,3 +470,126 @@ def test_linear_casts_its_input_to_the_parameters_dtype():
     layer(xt).sum().backward()
     assert xt.grad.dtype == np.float64 and layer.weight.grad.dtype == np.float32
     np.testing.assert_allclose(xt.grad, np.tile(W.sum(axis=0), (4, 1)), rtol=1e-6)
+
+
+# -- version 3: Module.to / double / float, load_state_dict(strict), first names ------------------
+
+def _pair_of_models(torch):
+    """The same small model in nn and in torch (float64): Linear, BatchNorm1d, Linear."""
+    m = nn.Sequential(nn.Linear(3, 4, rng=0), nn.BatchNorm1d(4), nn.Linear(4, 2, rng=1))
+    t = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4),
+                            torch.nn.Linear(4, 2)).double()
+    t.load_state_dict({k: torch.tensor(v) for k, v in m.state_dict().items()})
+    return m, t
+
+
+def _dtypes(sd):
+    return {k: str(v.dtype).replace("torch.", "") for k, v in sd.items()}
+
+
+@pytest.mark.parametrize("how", ["to", "to_kw", "to_cpu_and_dtype", "float"])
+def test_module_to_float32_casts_float_parameters_buffers_and_grads_as_torch(how):
+    torch = pytest.importorskip("torch")
+    m, t = _pair_of_models(torch)
+    params = list(m.parameters())
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    m(x).sum().backward()
+    t(torch.tensor(x)).sum().backward()
+    cast = {"to": lambda mod, dt: mod.to(dt), "to_kw": lambda mod, dt: mod.to(dtype=dt),
+            "to_cpu_and_dtype": lambda mod, dt: mod.to("cpu", dt),
+            "float": lambda mod, dt: mod.float()}[how]
+    assert cast(m, np.float32) is m
+    assert cast(t, torch.float32) is t
+    assert _dtypes(m.state_dict()) == _dtypes(t.state_dict())  # num_batches_tracked stays int64
+    assert m.state_dict()["1.num_batches_tracked"].dtype == np.int64
+    assert all(p is q for p, q in zip(params, m.parameters()))  # the same objects, as torch
+    for p, tp in zip(m.parameters(), t.parameters()):
+        assert p.grad.dtype == np.float32 and tp.grad.dtype == torch.float32
+        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-6)
+    m.eval(), t.eval()
+    out = m(x)  # float64 data into the float32 model: computed in float32
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, t(torch.tensor(x, dtype=torch.float32)).detach(),
+                               rtol=1e-5, atol=1e-6)
+    assert m.double() is m and m[0].weight.dtype == np.float64
+    assert m[1].running_var.dtype == np.float64
+
+
+def test_module_to_cpu_is_a_no_op_and_other_targets_are_refused():
+    m = nn.Linear(2, 2, rng=0)
+    w = m.weight.data
+    assert m.to("cpu") is m and m.to(device="cpu") is m and m.weight.data is w
+    assert m.to(Tensor(np.zeros(1, np.float32))).weight.dtype == np.float32  # the tensor's dtype
+    with pytest.raises(RuntimeError, match="'cuda'.*CPU"):
+        m.to("cuda")
+    with pytest.raises(TypeError, match="floating point"):  # as torch
+        m.to(np.int64)
+
+
+def test_load_state_dict_returns_missing_and_unexpected_keys_as_torch():
+    torch = pytest.importorskip("torch")
+    m, t = _pair_of_models(torch)
+    sd = m.state_dict()
+    full = m.load_state_dict(sd)
+    t_full = t.load_state_dict({k: torch.tensor(v) for k, v in sd.items()})
+    assert full == t_full == ([], [])
+    assert repr(full) == repr(t_full)  # "<All keys matched successfully>"
+    assert full.missing_keys == [] and full.unexpected_keys == []
+    # with its num_batches_tracked: torch fills a missing one with 0 for old checkpoints
+    part = {"0.weight": np.ones((4, 3)), "2.bias": np.zeros(2), "extra.weight": np.ones(1),
+            "1.num_batches_tracked": np.array(3)}
+    res = m.load_state_dict(part, strict=False)
+    t_res = t.load_state_dict({k: torch.tensor(v) for k, v in part.items()}, strict=False)
+    assert res.missing_keys == t_res.missing_keys
+    assert res.unexpected_keys == t_res.unexpected_keys == ["extra.weight"]
+    assert tuple(res) == (res.missing_keys, res.unexpected_keys)
+    np.testing.assert_array_equal(m[0].weight.data, np.ones((4, 3)))  # the matching keys loaded
+    np.testing.assert_array_equal(m[0].bias.data, sd["0.bias"])  # the missing ones untouched
+    with pytest.raises(RuntimeError):  # strict: torch raises RuntimeError, so do we
+        t.load_state_dict({k: torch.tensor(v) for k, v in part.items()})
+    with pytest.raises(RuntimeError, match="missing keys.*strict=False"):
+        m.load_state_dict(part)
+    with pytest.raises(RuntimeError, match="has shape"):  # a shape mismatch even when not strict
+        m.load_state_dict({"0.weight": np.ones((3, 4))}, strict=False)
+
+
+def test_a_module_under_two_names_names_its_parameters_by_the_first():
+    class TwoNames(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = self.dec = nn.Linear(2, 2, rng=0)
+
+    m = TwoNames()
+    assert [n for n, _ in m.named_parameters()] == ["enc.weight", "enc.bias"]
+    assert m.enc.weight.name == "enc.weight" and m.dec._name == "enc"
+    assert list(m.state_dict()) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]
+
+
+def test_tied_weights_across_modules_keep_the_first_name():
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = nn.Linear(3, 3, rng=0)
+            self.dec = nn.Linear(3, 3, rng=1)
+            self.dec.weight = self.enc.weight  # assigned in the inner module
+
+    m = Tied()
+    first = dict((id(p), n) for n, p in reversed(list(m.named_parameters())))
+    assert [p.name for p in m.parameters()] == [first[id(p)] for p in m.parameters()]
+    assert m.dec.weight.name == "enc.weight"
+    outer = nn.Sequential(nn.Identity(), m)
+    assert m.dec.weight.name == "1.enc.weight" and m.dec.bias.name == "1.dec.bias"
+    assert [p.name for p in outer.parameters()] == [n for n, _ in outer.named_parameters()]
+
+
+def test_parameter_name_is_settable_and_names_survive_deepcopy():
+    import copy
+    m = nn.Sequential(nn.Linear(2, 2, rng=0))
+    m[0].weight.name = "my weight"
+    assert m[0].weight.name == "my weight"
+    c = copy.deepcopy(nn.Sequential(nn.Linear(2, 2, rng=0), nn.Tanh()))
+    c[0].extra = nn.Linear(2, 2, rng=1)
+    assert c[0].extra.weight.name == "0.extra.weight"
+    assert c[0]._name == "0" and c[0].extra._name == "0.extra"  # a module's own name: no "."
+    c.add = nn.Sequential(nn.Tanh(), c[0])  # a second path, after the copy: the first wins
+    assert c[0].extra.weight.name == "0.extra.weight" and c.add._name == "add"
