@@ -1,5 +1,7 @@
 """autograd_mini: a small, exact and fast reverse-mode autodiff engine on numpy."""
 __version__ = "0.2.0"  # the one place it is written: pyproject.toml reads it from here
+import numpy as _np
+
 from .tensor import Tensor  # first: the modules below build on it
 from . import functional
 from .compare import compare_gradients
@@ -10,7 +12,22 @@ from .graph import draw_graph
 from .primitives import OPS
 from .replay import replay_backward
 from .tape import enable_grad, grad, is_grad_enabled, no_grad
+from .compositions import cat, stack
+from .factories import arange, manual_seed, ones, randn, tensor, zeros  # `tensor` hides the module
+
+# numpy's dtypes under PyTorch's names: Tensor(x, dtype=autograd_mini.float32)
+float32, float64, int64, bool = _np.float32, _np.float64, _np.int64, _np.bool_  # noqa: A001
 
 __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck",
            "draw_graph", "functional", "OPS", "compare_gradients",
-           "gradgradcheck", "Function", "FunctionCtx", "func", "replay_backward"]
+           "gradgradcheck", "Function", "FunctionCtx", "func", "replay_backward", "nn",
+           "manual_seed", "cat", "stack", "zeros", "ones", "randn", "arange", "tensor"]
+
+
+def __getattr__(name):
+    """`autograd_mini.nn` (and `from autograd_mini import nn`): the nn package, imported on
+    first use (nn imports autograd_mini, so it cannot be imported here at the start)."""
+    if name == "nn":
+        from ._nn import load_nn
+        return load_nn()
+    raise AttributeError(f"module 'autograd_mini' has no attribute {name!r}")

@@ -1,4 +1,10 @@
-"""nn: modules, losses and optimizers on top of the autograd_mini engine (PyTorch-shaped)."""
+"""nn: modules, losses and optimizers on top of the autograd_mini engine (PyTorch-shaped).
+
+`nn.functional` is `autograd_mini.functional`, and `from autograd_mini import nn` is this
+package. `nn.manual_seed` is `autograd_mini.manual_seed`.
+"""
+from autograd_mini import functional
+
 from . import init, optim, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softplus
 from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool2d
@@ -12,7 +18,7 @@ from .module import Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .serialization import load, save
 
-__all__ = ["Module", "Parameter", "Linear", "Sigmoid", "Tanh", "ReLU", "Identity", "Softmax",
+__all__ = ["functional", "Module", "Parameter", "Linear", "Sigmoid", "Tanh", "ReLU", "Identity", "Softmax",
            "Sequential", "MLP", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss",
            "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "optim", "init", "utils", "save",
            "load", "manual_seed", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d",

@@ -1,28 +1,17 @@
 """Layers: Linear, the activations, Sequential and MLP."""
 import numpy as np
 
-from autograd_mini import Tensor
+from autograd_mini import Tensor, factories
 from autograd_mini import functional as F
 
 from .module import Module, Parameter
 
-_default_rng = np.random.default_rng()
-
-
-def manual_seed(seed):
-    """Reseed the generator that layers use when no `rng` is given."""
-    global _default_rng
-    _default_rng = np.random.default_rng(seed)
+manual_seed = factories.manual_seed  # one default generator: randn, nn's init, Dropout
 
 
 def _as_rng(rng):
-    if rng is None:
-        return _default_rng
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator, got {rng!r}")
+    """None (the default generator, which manual_seed reseeds), an int seed or a Generator."""
+    return factories.as_generator(rng)
 
 
 def _check_size(owner, what, n):
