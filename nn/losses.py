@@ -75,20 +75,36 @@ class SmoothL1Loss(_Loss):
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
-class BCELoss(_Loss):
-    """-(y log p + (1 - y) log(1 - p)) on probabilities p in [0, 1], logs clamped at -100:
-    F.binary_cross_entropy."""
+class BCELoss(_WeightedLoss):
+    """-w (y log p + (1 - y) log(1 - p)) on probabilities p in [0, 1], logs clamped at -100:
+    F.binary_cross_entropy. `weight` (optional, as PyTorch's first parameter): w, broadcast to
+    the input's shape, rescaling each element's loss."""
 
     def forward(self, input, target):
-        return F.binary_cross_entropy(input, target, reduction=self.reduction)
+        if self.weight is None:
+            return F.binary_cross_entropy(input, target, reduction=self.reduction)
+        return F.binary_cross_entropy(input, target, weight=self.weight,
+                                      reduction=self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_WeightedLoss):
     """BCELoss of sigmoid(input), computed stably from the logits:
-    F.binary_cross_entropy_with_logits."""
+    F.binary_cross_entropy_with_logits. `weight` as BCELoss's; `pos_weight` (one value per
+    class, broadcast along the last dim) multiplies the positive term y log sigmoid(x), to
+    trade recall against precision, as PyTorch."""
+
+    def __init__(self, weight=None, reduction="mean", pos_weight=None):
+        super().__init__(weight, reduction)
+        self.pos_weight = pos_weight
 
     def forward(self, input, target):
-        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
+        extra = {}
+        if self.weight is not None:
+            extra["weight"] = self.weight
+        if self.pos_weight is not None:
+            extra["pos_weight"] = self.pos_weight
+        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction,
+                                                  **extra)
 
 
 class CrossEntropyLoss(_WeightedLoss):

@@ -42,7 +42,7 @@ def test_mse_value(rng, reduction):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_value(rng, reduction):
     p, y = rng.uniform(0.01, 0.99, (5, 2)), rng.uniform(size=(5, 2))
-    out = nn.BCELoss(reduction)(Tensor(p), y)
+    out = nn.BCELoss(reduction=reduction)(Tensor(p), y)
     ref = -(y * np.log(p) + (1 - y) * np.log(1 - p))
     np.testing.assert_allclose(out.data, reduce(ref, reduction), rtol=1e-12)
 
@@ -50,7 +50,7 @@ def test_bce_value(rng, reduction):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_with_logits_value(rng, reduction):
     x, y = rng.standard_normal((5, 2)) * 4, rng.integers(0, 2, (5, 2))
-    out = nn.BCEWithLogitsLoss(reduction)(Tensor(x), y)
+    out = nn.BCEWithLogitsLoss(reduction=reduction)(Tensor(x), y)
     s = np_sigmoid(x)
     ref = -(y * np.log(s) + (1 - y) * np.log(1 - s))
     np.testing.assert_allclose(out.data, reduce(ref, reduction), rtol=1e-10)
@@ -89,8 +89,8 @@ def test_loss_gradients_match_finite_differences(rng, reduction):
     labels = rng.integers(0, 3, 4)
     rows = rng.dirichlet(np.ones(3), 4)
     cases = [
-        (nn.MSELoss(reduction), x, y), (nn.BCELoss(reduction), p, t),
-        (nn.BCEWithLogitsLoss(reduction), x, t),
+        (nn.MSELoss(reduction), x, y), (nn.BCELoss(reduction=reduction), p, t),
+        (nn.BCEWithLogitsLoss(reduction=reduction), x, t),
         (nn.CrossEntropyLoss(reduction=reduction), x, labels),
         (nn.CrossEntropyLoss(reduction=reduction), x, rows),
         (NLLLoss(reduction=reduction), x, labels), (L1Loss(reduction), x, y),
@@ -361,3 +361,52 @@ def test_integer_and_bool_targets_are_accepted_by_elementwise_losses():
     b = nn.BCELoss()(p, np.array([False, True])).data
     np.testing.assert_allclose(a, -(np.log(0.8) + np.log(0.7)) / 2, rtol=1e-12)
     assert a == b
+
+
+# -- version 3: BCELoss(weight=), BCEWithLogitsLoss(weight=, pos_weight=), as torch ---------------
+
+def _needs_functional_argument(f, name):
+    import inspect
+    if name not in inspect.signature(f).parameters:
+        pytest.skip(f"F.{f.__name__} does not take {name}= yet")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_loss_weight_as_torch(rng, reduction):
+    torch = pytest.importorskip("torch")
+    _needs_functional_argument(F.binary_cross_entropy, "weight")
+    p, y, w = rng.uniform(0.01, 0.99, (5, 3)), rng.uniform(size=(5, 3)), rng.uniform(size=3)
+    x = Tensor(p, requires_grad=True)
+    out = nn.BCELoss(w, reduction=reduction)(x, y)  # weight is the first parameter, as torch
+    tx = torch.tensor(p, requires_grad=True)
+    ref = torch.nn.BCELoss(torch.tensor(w), reduction=reduction)(tx, torch.tensor(y))
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10)
+    out.sum().backward()
+    ref.sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_with_logits_loss_weight_and_pos_weight_as_torch(rng, reduction):
+    torch = pytest.importorskip("torch")
+    _needs_functional_argument(F.binary_cross_entropy_with_logits, "pos_weight")
+    z, y = rng.standard_normal((5, 3)) * 3, rng.integers(0, 2, (5, 3)).astype(float)
+    w, pw = rng.uniform(size=(5, 1)), np.array([1.0, 3.0, 0.5])
+    x = Tensor(z, requires_grad=True)
+    out = nn.BCEWithLogitsLoss(weight=w, pos_weight=pw, reduction=reduction)(x, y)
+    tx = torch.tensor(z, requires_grad=True)
+    ref = torch.nn.BCEWithLogitsLoss(weight=torch.tensor(w), pos_weight=torch.tensor(pw),
+                                     reduction=reduction)(tx, torch.tensor(y))
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10)
+    out.sum().backward()
+    ref.sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-10)
+
+
+def test_bce_losses_take_weight_first_as_torch():
+    """nn.BCELoss("sum") would be torch's weight="sum": say to pass reduction by keyword."""
+    with pytest.raises(TypeError, match="reduction='sum' by keyword"):
+        nn.BCELoss("sum")
+    with pytest.raises(TypeError, match="reduction='sum' by keyword"):
+        nn.BCEWithLogitsLoss("sum")
+    assert nn.BCEWithLogitsLoss(pos_weight=np.ones(2)).pos_weight.shape == (2,)
