@@ -12,7 +12,7 @@ import numpy as np
 from autograd_mini import functional as F
 
 from . import init
-from .layers import _as_rng, _check_size
+from .layers import _as_rng, _cast_input, _check_size
 from .module import Module, Parameter
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -28,7 +28,10 @@ class _ConvNd(Module):
     kaiming_uniform_(a=sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and bias by the same
     bound, fan_in = in_channels/groups * prod(kernel_size). `padding_mode` other than 'zeros'
     pads with F.pad ('reflect', 'replicate', 'circular') and convolves without padding. `rng`:
-    an int seed or a numpy Generator (default: the generator `nn.manual_seed` reseeds)."""
+    an int seed or a numpy Generator, kept for `reset_parameters()` (default: the generator
+    `nn.manual_seed` reseeds). An input
+    of another dtype is cast to the weight's (differentiably), as in Linear: float64 data into
+    a float32 layer computes in float32; PyTorch raises on the mixed dtypes instead."""
 
     _n = 0  # spatial dims
 
@@ -61,13 +64,18 @@ class _ConvNd(Module):
         else:
             self.padding = _tuple(padding, n)
         self.padding_mode = padding_mode
-        rng = _as_rng(rng)
+        self.rng = None if rng is None else _as_rng(rng)  # a seed becomes one Generator, kept
         self.weight = Parameter(
-            np.empty((out_channels, in_channels // groups) + self.kernel_size), dtype)
+            np.zeros((out_channels, in_channels // groups) + self.kernel_size), dtype)
+        self.bias = Parameter(np.zeros(out_channels), dtype) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Initialise weight and bias as PyTorch (see the class), with the layer's generator."""
+        rng = _as_rng(self.rng)
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=rng)
-        self.bias = Parameter(np.empty(out_channels), dtype) if bias else None
-        if bias:
-            fan_in = in_channels // groups * math.prod(self.kernel_size)
+        if self.bias is not None:
+            fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound, generator=rng)
 
@@ -82,6 +90,7 @@ class _ConvNd(Module):
         return tuple(x for p in reversed(self.padding) for x in (p, p))
 
     def _conv(self, x, conv):
+        x = _cast_input(x, self.weight.dtype)
         if self.padding_mode == "zeros":
             return conv(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)

@@ -14,8 +14,10 @@ class Embedding(Module):
     weight, (num_embeddings, embedding_dim), starts N(0, 1) as in PyTorch, with the row
     `padding_idx` (if given; negative counts from the end, stored non-negative) zeroed; that
     row gets no gradient, so it stays as it is. The gradient of a repeated index accumulates.
-    `rng`: an int seed or a numpy Generator (default: the generator `nn.manual_seed` reseeds).
-    `dtype`: float64 by default. max_norm, scale_grad_by_freq and sparse are not supported.
+    `rng`: an int seed or a numpy Generator, kept for `reset_parameters()` (default: the
+    generator `nn.manual_seed` reseeds).
+    `dtype`: float64 by default; the output has the weight's dtype whatever the indices' integer
+    dtype. max_norm, scale_grad_by_freq and sparse are not supported.
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=np.float64,
@@ -24,10 +26,16 @@ class Embedding(Module):
         self.num_embeddings = _check_size("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = _check_size("Embedding", "embedding_dim", embedding_dim)
         self.padding_idx = _padding_idx(padding_idx, self.num_embeddings)
-        w = _as_rng(rng).standard_normal((self.num_embeddings, self.embedding_dim))
+        self.rng = None if rng is None else _as_rng(rng)  # a seed becomes one Generator, kept
+        self.weight = Parameter(np.zeros((self.num_embeddings, self.embedding_dim)), dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw the weight from N(0, 1) with the layer's generator, row padding_idx zeroed."""
+        w = _as_rng(self.rng).standard_normal(self.weight.shape)
         if self.padding_idx is not None:
             w[self.padding_idx] = 0
-        self.weight = Parameter(w, dtype)
+        self.weight.data = w.astype(self.weight.dtype)
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):

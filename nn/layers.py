@@ -3,6 +3,7 @@ import numpy as np
 
 from autograd_mini import Tensor, factories
 from autograd_mini import functional as F
+from autograd_mini.tape import ShapeError
 
 from .module import Module, Parameter
 
@@ -12,6 +13,15 @@ manual_seed = factories.manual_seed  # one default generator: randn, nn's init, 
 def _as_rng(rng):
     """None (the default generator, which manual_seed reseeds), an int seed or a Generator."""
     return factories.as_generator(rng)
+
+
+def _cast_input(x, dtype):
+    """x in the parameters' dtype, cast differentiably (its gradient comes back in x's dtype):
+    every layer with parameters computes in its own dtype, as Linear does."""
+    if isinstance(x, Tensor):
+        return x if x.dtype == dtype else x.to(dtype)
+    x = np.asarray(x)
+    return x if x.dtype == dtype else x.astype(dtype)
 
 
 def _check_size(owner, what, n):
@@ -25,8 +35,8 @@ class Linear(Module):
 
     Both start uniform in (-1/sqrt(in_features), 1/sqrt(in_features)) as in PyTorch: random,
     never all zeros (identical units would get identical gradients and never differ).
-    `rng`: an int seed or a numpy Generator (default: the module's generator, see
-    `nn.manual_seed`). `dtype`: float64 by default; float32 is faster.
+    `rng`: an int seed or a numpy Generator, kept for `reset_parameters()` (default: the
+    default generator, see `nn.manual_seed`). `dtype`: float64 by default; float32 is faster.
     The input is a Tensor or an ndarray, rows are samples; a Python list is refused (TypeError),
     as in PyTorch: wrap it as Tensor(x) or np.asarray(x). An input of another dtype is cast to
     the parameters' dtype (differentiably), so float64 data into a float32 model computes in
@@ -37,10 +47,18 @@ class Linear(Module):
         super().__init__()
         self.in_features = _check_size("Linear", "in_features", in_features)
         self.out_features = _check_size("Linear", "out_features", out_features)
-        rng = _as_rng(rng)
-        k = 1 / np.sqrt(self.in_features)
-        self.weight = Parameter(rng.uniform(-k, k, (self.out_features, self.in_features)), dtype)
-        self.bias = Parameter(rng.uniform(-k, k, self.out_features), dtype) if bias else None
+        self.rng = None if rng is None else _as_rng(rng)  # a seed becomes one Generator, kept
+        self.weight = Parameter(np.zeros((self.out_features, self.in_features)), dtype)
+        self.bias = Parameter(np.zeros(self.out_features), dtype) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw weight and bias from U(-1/sqrt(in_features), 1/sqrt(in_features)), as PyTorch,
+        with the layer's generator (`rng`, or the default one)."""
+        rng, k = _as_rng(self.rng), 1 / np.sqrt(self.in_features)
+        for p in (self.weight, self.bias):
+            if p is not None:
+                p.data = rng.uniform(-k, k, p.shape).astype(p.dtype)
 
     def forward(self, x):
         if isinstance(x, (list, tuple)):
@@ -51,8 +69,8 @@ class Linear(Module):
             x = x.to(dtype) if isinstance(x, Tensor) else np.asarray(x, dtype=dtype)
         try:
             return F.linear(x, self.weight, self.bias)  # one op: x @ weight.T + bias
-        except ValueError as err:
-            raise ValueError(
+        except ShapeError as err:
+            raise ShapeError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                 f"the input's last axis must have size {self.in_features}, got input shape "
                 f"{np.shape(x)}") from err

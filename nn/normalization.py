@@ -9,7 +9,7 @@ import numpy as np
 
 from autograd_mini import functional as F
 
-from .layers import _check_size
+from .layers import _cast_input, _check_size
 from .module import Module, Parameter
 
 
@@ -24,6 +24,8 @@ class _BatchNorm(Module):
     `affine=False`: no weight and bias (None). `track_running_stats=False`: no buffers (None),
     and the batch's statistics are used in eval() too. weight starts at ones, bias at zeros,
     running_mean at zeros, running_var at ones; all in `dtype` (num_batches_tracked is int64).
+    An input of another dtype is cast to the layer's (differentiably), as in Linear; PyTorch
+    raises on the mixed dtypes instead.
     """
 
     _dims = ()  # the input ndims a subclass accepts
@@ -67,6 +69,9 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}: expected "
                              f"{' or '.join(f'{d}D' for d in self._dims)} input (got {ndim}D "
                              f"input of shape {np.shape(input)})")
+        own = self.weight if self.weight is not None else self.running_mean
+        if own is not None:
+            input = _cast_input(input, own.dtype)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.copy_(self.num_batches_tracked.data + 1)
@@ -100,7 +105,8 @@ class LayerNorm(Module):
     """y = (x - mean) / sqrt(var + eps) * weight + bias over the last dims, which must be
     `normalized_shape` (an int or a tuple): each sample normalised on its own, the same in
     training and eval(). weight (ones) and bias (zeros) have shape normalized_shape;
-    `elementwise_affine=False`: neither; `bias=False`: no bias. Both in `dtype`."""
+    `elementwise_affine=False`: neither; `bias=False`: no bias. Both in `dtype`; an input of
+    another dtype is cast to it (differentiably), as in Linear."""
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  dtype=np.float64):
@@ -120,6 +126,8 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
+        if self.weight is not None:
+            input = _cast_input(input, self.weight.dtype)
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):

@@ -593,3 +593,103 @@ def test_parameter_name_is_settable_and_names_survive_deepcopy():
     assert c[0]._name == "0" and c[0].extra._name == "0.extra"  # a module's own name: no "."
     c.add = nn.Sequential(nn.Tanh(), c[0])  # a second path, after the copy: the first wins
     assert c[0].extra.weight.name == "0.extra.weight" and c.add._name == "add"
+
+
+# -- version 3: every layer with parameters computes in its own dtype; Linear's ShapeError ---------
+
+_LAYERS = {  # name: (our layer, torch's, input shape)
+    "Linear": (lambda nn_, **k: nn_.Linear(3, 4, **k), (5, 3)),
+    "Conv1d": (lambda nn_, **k: nn_.Conv1d(2, 3, 3, **k), (2, 2, 7)),
+    "Conv2d": (lambda nn_, **k: nn_.Conv2d(2, 3, 3, padding=1, **k), (2, 2, 5, 5)),
+    "Conv2d_reflect": (lambda nn_, **k: nn_.Conv2d(2, 3, 3, padding=1, padding_mode="reflect",
+                                                  **k), (2, 2, 5, 5)),
+    "BatchNorm1d": (lambda nn_, **k: nn_.BatchNorm1d(3, **k), (6, 3)),
+    "BatchNorm1d_no_affine": (lambda nn_, **k: nn_.BatchNorm1d(3, affine=False, **k), (6, 3)),
+    "BatchNorm2d": (lambda nn_, **k: nn_.BatchNorm2d(2, **k), (3, 2, 4, 4)),
+    "LayerNorm": (lambda nn_, **k: nn_.LayerNorm(5, **k), (4, 5)),
+}
+
+
+@pytest.mark.parametrize("name", list(_LAYERS))
+@pytest.mark.parametrize("layer_dtype, data_dtype", [(np.float32, np.float64),
+                                                     (np.float64, np.float32)])
+def test_every_layer_with_parameters_computes_in_its_own_dtype(name, layer_dtype, data_dtype):
+    """A float input of another dtype is cast to the layer's: the output has the layer's dtype
+    and torch's values for the layer and the input in that dtype; the input's gradient comes
+    back in the input's dtype."""
+    torch = pytest.importorskip("torch")
+    make, shape = _LAYERS[name]
+    ours = make(nn, dtype=layer_dtype) if "BatchNorm" in name or "LayerNorm" in name \
+        else make(nn, dtype=layer_dtype, rng=0)
+    theirs = make(torch.nn)
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    theirs.to(getattr(torch, np.dtype(layer_dtype).name))
+    data = np.random.default_rng(1).standard_normal(shape).astype(data_dtype)
+    x = Tensor(data, requires_grad=True)
+    out = ours(x)
+    assert out.dtype == layer_dtype
+    tx = torch.tensor(data.astype(layer_dtype), requires_grad=True)
+    ref = theirs(tx)
+    tol = 1e-5 if layer_dtype == np.float32 else 1e-6  # the data itself was rounded once
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=tol, atol=tol)
+    g = np.random.default_rng(2).standard_normal(out.shape)
+    out.backward(g.astype(layer_dtype))
+    ref.backward(torch.tensor(g.astype(layer_dtype)))
+    assert x.grad.dtype == data_dtype
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_embedding_output_has_the_weights_dtype():
+    e = nn.Embedding(5, 3, dtype=np.float32, rng=0)
+    assert e(np.array([0, 4], np.int32)).dtype == np.float32
+    assert e(np.array([[1]], np.int64)).dtype == np.float32
+
+
+def test_linear_shape_error_is_a_shape_error():
+    from autograd_mini.tape import ShapeError
+    with pytest.raises(ShapeError, match=r"Linear\(in_features=3.*\(4, 2\)"):
+        nn.Linear(3, 2, rng=0)(np.ones((4, 2)))
+    with pytest.raises(RuntimeError):  # as PyTorch's class
+        nn.Linear(3, 2, rng=0)(np.ones((4, 2)))
+
+
+# -- version 3: rng= kept by the layers with random initialisation, and by Dropout -----------------
+
+@pytest.mark.parametrize("make", [
+    lambda rng: nn.Linear(3, 2, rng=rng), lambda rng: nn.Conv1d(2, 3, 3, rng=rng),
+    lambda rng: nn.Conv2d(2, 3, 3, rng=rng), lambda rng: nn.Embedding(4, 3, rng=rng),
+    lambda rng: nn.MLP([3, 4, 2], rng=rng)])
+def test_rng_is_kept_and_reset_parameters_draws_from_it(make):
+    """An int seed is one Generator for the layer's life: reset_parameters() continues its
+    stream (the same numbers as a layer built from a Generator seeded alike), never restarts."""
+    a, b = make(7), make(np.random.default_rng(7))
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    first = [p.data.copy() for p in a.parameters()]
+    for m in (a, b):
+        for layer in m.modules():
+            if hasattr(layer, "reset_parameters"):
+                layer.reset_parameters()
+    for p, q, f in zip(a.parameters(), b.parameters(), first):
+        np.testing.assert_array_equal(p.data, q.data)
+        assert not np.array_equal(p.data, f)
+    nn.manual_seed(3)
+    c = make(None)
+    nn.manual_seed(3)
+    for p, q in zip(c.parameters(), make(None).parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_dropout_keeps_its_generator_and_otherwise_looks_up_the_default_at_each_call():
+    x = Tensor(np.ones(50))
+    d = nn.Dropout(0.5, rng=7)
+    m1, m2 = d(x).data.copy(), d(x).data.copy()
+    assert not np.array_equal(m1, m2)  # one generator, advanced: not reseeded at each call
+    e = nn.Dropout(0.5, rng=np.random.default_rng(7))
+    np.testing.assert_array_equal(e(x).data, m1)
+    np.testing.assert_array_equal(e(x).data, m2)
+    f = nn.Dropout(0.5)  # built before the seed: still follows it
+    nn.manual_seed(1)
+    n1 = f(x).data.copy()
+    nn.manual_seed(1)
+    np.testing.assert_array_equal(f(x).data, n1)
