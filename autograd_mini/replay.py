@@ -51,7 +51,8 @@ def _shape(a):
     return "scalar" if a.ndim == 0 else str(tuple(a.shape))
 
 
-def replay_backward(loss, gradient=None, retain_graph=False, *, max_nodes=300, rankdir="LR"):
+def replay_backward(loss, gradient=None, retain_graph=False, *, grad=None, max_nodes=300,
+                    rankdir="LR"):
     """Run `loss.backward(gradient, retain_graph)` and record every step of the sweep.
 
     Returns a Replay: `.steps` (a list of Step, in the order the engine ran the ops), `.html()`,
@@ -59,6 +60,7 @@ def replay_backward(loss, gradient=None, retain_graph=False, *, max_nodes=300, r
     `loss.backward(gradient, retain_graph)`. max_nodes and rankdir as in draw_graph: the page
     draws the max_nodes nodes nearest the output and plays the steps of the ops drawn.
     """
+    gradient = gradient if grad is None else grad  # grad=: backward's alias, taken alike
     plan = _Plan(loss, max_nodes, what="replay_backward")
     if not loss.requires_grad:
         raise RuntimeError(

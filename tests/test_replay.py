@@ -386,3 +386,18 @@ def test_without_dot_html_says_how_to_install_it(monkeypatch):
     for call in (replay.html, replay._repr_html_):
         with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
             call()
+
+
+@pytest.mark.parametrize("how", ["positional", "gradient=", "grad="])
+def test_replay_backward_takes_the_gradient_as_backward_does(how):
+    """replay_backward(loss, gradient=g) and (loss, grad=g) leave the .grad that
+    loss.backward(g) does, which is torch's (d/dx sum(g * x^2) = 2 g x)."""
+    torch = pytest.importorskip("torch")
+    x0, g = np.array([1.0, -2.0, 3.0]), np.array([0.5, 1.0, -1.0])
+    x = Tensor(x0, requires_grad=True)
+    kwargs = {"positional": {}, "gradient=": {"gradient": g}, "grad=": {"grad": g}}[how]
+    args = (x * x, g) if how == "positional" else (x * x,)
+    replay_backward(*args, **kwargs)
+    tx = torch.tensor(x0, requires_grad=True)
+    (tx * tx).backward(gradient=torch.tensor(g))
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
