@@ -35,8 +35,9 @@ How it runs (PyTorch's rules):
   them back, the output as a differentiable tensor. Intermediates computed inside `forward`
   (under no_grad) are constants to a second derivative, as in PyTorch: a second derivative
   through them silently loses terms, which `gradgradcheck` reports.
-- The engine sums broadcast axes of what backward returns back to each input's shape, casts to
-  its dtype and checks the shape, as for every op. Other attributes may be stored on ctx
+- The engine sums broadcast axes of what backward returns back to each input's shape and casts
+  to its dtype, as for every op; a gradient whose shape the input does not broadcast to (a
+  transposed one) raises a ShapeError naming the shape backward returned. Other attributes may be stored on ctx
   (`ctx.axis = 1`); `ctx.needs_input_grad` tells which arguments need a gradient.
 - Changing a saved tensor in place after the forward makes backward raise, naming the Function.
 """
@@ -142,6 +143,14 @@ class Function:
         return tape.result(out._data)
 
 
+def _expands_to(shape, target):
+    """Does an argument of `shape` broadcast to `target`? Then the engine sums a gradient of
+    shape `target` back to `shape`; otherwise the gradient is wrong (checked before that sum,
+    which would hide the shape backward returned)."""
+    return len(shape) <= len(target) and all(
+        s == g or s == 1 for s, g in zip(reversed(shape), reversed(target)))
+
+
 def _joint(cls):
     """The engine's hook for this Function: all input gradients from one call of backward."""
     name = cls.__name__
@@ -181,10 +190,21 @@ def _joint(cls):
                     f"{name}.backward returned a gradient for argument {i}, which is not a "
                     f"Tensor ({type(t).__name__}); return None in that place")
             if create_graph:
-                res.append(gi if isinstance(gi, Tensor) else Tensor(np.asarray(gi)))
+                gi = gi if isinstance(gi, Tensor) else Tensor(np.asarray(gi))
+                shape = gi.shape
             else:
-                a = gi._data if isinstance(gi, Tensor) else np.asarray(gi)
-                res.append(a if type(a) is np.ndarray else np.asarray(a))
+                gi = gi._data if isinstance(gi, Tensor) else np.asarray(gi)
+                gi = gi if type(gi) is np.ndarray else np.asarray(gi)
+                shape = gi.shape
+            want = t.shape
+            if shape != want and not _expands_to(want, shape):
+                raise tape.ShapeError(
+                    f"backward: {name}.backward (op '{name}') returned a gradient of shape "
+                    f"{shape} for argument {i}, of shape {want}: a gradient has its argument's "
+                    f"shape (or one that the argument broadcasts to, whose extra axes are "
+                    f"summed)"
+                    + ("; is it transposed?" if shape[::-1] == want else ""))
+            res.append(gi)
         return res
 
     return joint

@@ -365,3 +365,70 @@ def test_draw_graph_shows_the_function_by_its_class_name():
     for show_vjp in (False, True):
         src = draw_graph(loss, show_vjp=show_vjp).source
         assert "Softplus" in src and "Affine" in src
+
+
+# -- version 3: a wrong gradient shape is reported as backward returned it -----------------------
+
+class _Transposed(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * 2).T  # the bug: (1, 4) for a (4, 1) input
+
+
+class _Broadcast(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.broadcast_to(g * 2, (3,) + g.shape)  # extra axes are summed, as torch
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_transposed_gradient_is_reported_with_the_shape_backward_returned(create_graph):
+    torch = pytest.importorskip("torch")
+    from autograd_mini.tape import ShapeError
+
+    class TorchTransposed(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g * 2).T
+
+    tx = torch.ones((4, 1), dtype=torch.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"\[1, 4\]"):  # torch names the shape returned too
+        TorchTransposed.apply(tx).sum().backward()
+    x = Tensor(np.ones((4, 1)), requires_grad=True)
+    with pytest.raises(ShapeError, match=r"_Transposed.backward .*returned a gradient of "
+                                         r"shape \(1, 4\) for argument 0, of shape \(4, 1\).*transposed"):
+        grad(_Transposed.apply(x).sum(), x, create_graph=create_graph)
+    with pytest.raises(RuntimeError, match=r"\(1, 4\)"):
+        _Transposed.apply(x).sum().backward()
+
+
+def test_a_gradient_the_input_broadcasts_to_is_summed_as_torch():
+    torch = pytest.importorskip("torch")
+
+    class TorchBroadcast(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g * 2).expand((3,) + g.shape)
+
+    x0 = np.arange(4.0).reshape(4, 1)
+    x = Tensor(x0, requires_grad=True)
+    _Broadcast.apply(x).sum().backward()
+    tx = torch.tensor(x0, requires_grad=True)
+    TorchBroadcast.apply(tx).sum().backward()
+    np.testing.assert_array_equal(x.grad, tx.grad.numpy())  # 3 * 2 each
