@@ -25,9 +25,9 @@ __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradc
 
 
 def __getattr__(name):
-    """`autograd_mini.nn` (and `from autograd_mini import nn`): the nn package, imported on
-    first use (nn imports autograd_mini, so it cannot be imported here at the start)."""
+    """`autograd_mini.nn`: the nn package, imported on first use (nn imports autograd_mini, so
+    it cannot be imported at the start; see nn.py)."""
     if name == "nn":
-        from ._nn import load_nn
-        return load_nn()
+        import importlib
+        return importlib.import_module(".nn", __name__)
     raise AttributeError(f"module 'autograd_mini' has no attribute {name!r}")

@@ -32,6 +32,7 @@ def test_a_learners_own_nn_py_cannot_shadow_autograd_mini_nn(tmp_path, first):
     lines += ["from autograd_mini import nn", "import autograd_mini",
               "assert nn.Linear and not hasattr(nn, 'MINE'), nn",
               "assert autograd_mini.nn is nn",
+              "import autograd_mini.nn as again", "assert again is nn",
               "m = nn.Sequential(nn.Linear(2, 1, rng=0)); m(autograd_mini.zeros(3, 2)).sum()",
               "import nn as own2", "assert own2.MINE"]
     (tmp_path / "script.py").write_text("\n".join(lines) + "\n")
