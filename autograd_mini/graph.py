@@ -41,7 +41,7 @@ _STYLES = {
     "param": ("parameter (name)", dict(fillcolor="#b6d7a8")),
     "leaf": ("leaf, requires_grad", dict(fillcolor="#ffe599")),
     "data": ("tensor without grad", dict(fillcolor="#eeeeee")),
-    "const": ("constant", dict(fillcolor="white", style="dashed,rounded", fontsize="9")),
+    "const": ("constant", dict(fillcolor="white", style="dashed,rounded")),  # small font
     "more": ("not drawn (max_nodes)", dict(fillcolor="white", style="dashed", color="#999999")),
 }
 _GRAD_COLOR = "#b00000"
@@ -134,15 +134,16 @@ def _shape_text(a):
     return f"{'scalar' if a.ndim == 0 else tuple(a.shape)} {a.dtype}"
 
 
-def _html(rows):
-    """An HTML-like Graphviz label: a borderless table, one row per (text, font tag or None)."""
+def _html(rows, small=9):
+    """An HTML-like Graphviz label: a borderless table, one row per (text, font tag or None);
+    "i" rows in italics at the `small` point size."""
     cells = []
     for text, tag in rows:
         text = html.escape(text, quote=False)
         if tag == "b":
             text = f"<b>{text}</b>"
         elif tag == "i":
-            text = f'<i><font point-size="9">{text}</font></i>'
+            text = f'<i><font point-size="{small:g}">{text}</font></i>'
         elif tag == "grad":
             text = f'<font color="{_GRAD_COLOR}">{text}</font>'
         cells.append(f"<tr><td>{text}</td></tr>")
@@ -286,7 +287,7 @@ def _title(item):
     return t.name or ("leaf" if t.requires_grad else "tensor")
 
 
-def _label(item, show_values, show_grads, show_vjp):
+def _label(item, show_values, show_grads, show_vjp, small=9):
     t = item.tensor
     if item.kind == "const":
         a = np.asarray(t)
@@ -301,7 +302,7 @@ def _label(item, show_values, show_grads, show_vjp):
         rows.append((_grad_text(t.grad), "grad"))
     if show_vjp and item.kind in ("op", "output") and item.obj.name in OPS:
         rows.append((OPS[item.obj.name].rule, "i"))
-    return _html(rows)
+    return _html(rows, small)
 
 
 class _Plan:
@@ -343,7 +344,8 @@ class _Plan:
         the SVG id "<prefix>-<node id>", "<prefix>-<consumer id>-<argument index>" (an edge
         from the "more" node: "<prefix>-<consumer id>-more"), "<prefix>-cluster-<path>".
         fontsize (points) and ranksep (inches between ranks): larger text on a denser graph
-        for a page that scales the drawing to its window; legend: the node for the colours."""
+        for a page that scales the drawing to its window; constants, freed values and rules
+        are set at 0.9 fontsize; legend: the node for the colours."""
         items, topo, module, keep, hidden = (self.items, self.topo, self.module, self.keep,
                                              self.hidden)
         ids = (lambda name: {"id": f"{svg_ids}-{name}"}) if svg_ids else (lambda name: {})
@@ -357,9 +359,12 @@ class _Plan:
             edge_attr=dict(color="#555555", arrowsize="0.6", fontname="Helvetica",
                            fontsize=f"{fontsize * 0.8:g}", fontcolor="#555555"))
 
+        small = fontsize * 0.9
+
         def add_node(graph, item):
-            graph.node(item.id, _label(item, show_values, show_grads, show_vjp),
-                       **_STYLES[item.kind][1], **ids(item.id))
+            size = {"fontsize": f"{small:g}"} if item.kind == "const" else {}
+            graph.node(item.id, _label(item, show_values, show_grads, show_vjp, small),
+                       **_STYLES[item.kind][1], **size, **ids(item.id))
 
         boxes = {}
         for key in topo:

@@ -362,15 +362,20 @@ def test_notebook_fragments_do_not_clash():
     pages = [r1._repr_html_(), r1._repr_html_(), r2._repr_html_()]
     roots = [re.match(r'<div class="amr-replay" id="([^"]+)"', p).group(1) for p in pages]
     assert len(set(roots)) == 3
-    prefixes = {re.search(r'data-prefix="([^"]+)"', p).group(1) for p in pages}
-    assert len(prefixes) == 2  # one per Replay: two replays' SVG ids differ
-    for page, root in zip(pages, roots):
+    svg_ids = [re.findall(r'<g id="([^"]+)"', p) for p in pages]
+    assert len(set().union(*svg_ids)) == sum(map(len, svg_ids))  # each display's own SVG ids
+    for page, root, ids in zip(pages, roots, svg_ids):
         assert "<html" not in page and "<body" not in page
         data_id, _ = page_parts(page)
         assert data_id == f"{root}-data"
-        assert f'document.getElementById("{root}")' in page
-        assert "document.querySelector" not in page and "getElementById(\"replay" not in \
-            page.replace(f'getElementById("{root}")', "")
+        assert re.search(r'data-prefix="([^"]+)"', page).group(1) == root
+        assert all(i.startswith(root.replace("-", "&#45;") + "&#45;") for i in ids)
+        # the script finds its root as its parent, or by the root's id: nothing else global
+        assert "document.currentScript.parentNode" in page
+        assert re.findall(r"document\.\w+\([^)]*\)", page) == [
+            f"document.querySelectorAll('[id=\"{root}\"]')",
+            'document.addEventListener("keydown", onKey)']  # the latter in a standalone page only
+        assert 'data-standalone="false"' in page
         css = re.search(r"<style>(.*?)</style>", page, re.S).group(1)
         css = re.sub(r"@keyframes[^{]*\{[^{}]*\{[^{}]*\}\s*\}", "", css)  # a named animation
         css = re.sub(r"@media[^{]*\{(.*?\})\s*\}", r"\1", css, flags=re.S)
