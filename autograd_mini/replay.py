@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import tape
-from .graph import _params, _Plan, _title
+from .graph import _params, _Plan, _title, rule_of, rule_words
 from .tensor import Tensor
 
 PANEL_SMALL = 16  # gradients with at most this many elements are shown value by value
@@ -73,7 +73,7 @@ def replay_backward(loss, gradient=None, retain_graph=False, *, max_nodes=300, r
 
     def watch(node, g, sent, pending):
         step = Step()
-        step.op, step.rule, step.key = node.name, node.prim.rule, id(node)
+        step.op, step.rule, step.key = node.name, rule_of(node), id(node)
         step.grad_out = np.array(g, copy=True)  # the engine may reuse its arrays
         step.title = _title(plan.items[id(node)])
         step.node_id = _drawn_id(plan, id(node))
@@ -186,7 +186,11 @@ class Replay:
                     entry["v"] = _value(g)
                     sent.append(entry)
             out = plan.items[s.key].tensor.name
-            shown.append(dict(op=s.op, title=s.title, out=out or "out", rule=s.rule,
+            here = {"out": out, "x": s.inputs[0], "a": s.inputs[0],
+                    "b": s.inputs[1] if len(s.inputs) > 1 else None}
+            words = [line + (f", here {here[w]}" if here.get(w) else "")
+                     for w, line in rule_words(s.op, s.rule)]
+            shown.append(dict(op=s.op, title=s.title, out=out or "out", rule=s.rule, words=words,
                               node=s.node_id, engine=n,
                               g=_value(s.grad_out), sent=sent, skipped=skipped,
                               leaves={str(k): _value(g) for k, g in sorted(carried.items())}))
@@ -328,6 +332,7 @@ ROOT .amr-rule, ROOT .amr-val { font-family: "DejaVu Sans Mono", Menlo, Consolas
 ROOT .amr-rule { font-size: 20px; background: #f1f1f1; border-left: 5px solid #888;
   padding: 6px 10px; border-radius: 4px; margin-top: 6px; white-space: pre-wrap; }
 ROOT .amr-val { font-size: 20px; }
+ROOT .amr-words { font-size: 16px; color: #444; margin: 4px 0 0 15px; }
 ROOT .amr-to { margin: 8px 0 2px; font-size: 19px; }
 ROOT .amr-to b { color: #c00000; }
 ROOT .amr-arg { color: #666; font-size: 17px; }
@@ -441,6 +446,11 @@ function panel(k) {
   h.push('<h2 data-role="op">' + esc(s.op) + "</h2>");
   if (s.title !== s.op) h.push('<div class="amr-title">' + esc(s.title) + "</div>");
   h.push('<div class="amr-rule" data-role="rule">' + esc(s.rule) + "</div>");
+  if (s.words.length) {
+    h.push('<div class="amr-words" data-role="rule-words">' + s.words.map(function (w) {
+      return "<div>" + esc(w) + "</div>";
+    }).join("") + "</div>");
+  }
   h.push("<h3>gradient arriving: g = &part;" + esc(data.loss) + "/&part;" + esc(s.out) + "</h3>");
   h.push('<div data-role="grad-out">' + value(s.g) + "</div>");
   h.push("<h3>sent to each input</h3>");

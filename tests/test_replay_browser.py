@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import autograd_mini.functional as F
 from autograd_mini import Tensor, replay_backward
 from test_replay import doc000
 
@@ -577,4 +578,21 @@ def test_in_a_notebook_two_replays_keep_their_own_ids_keys_and_steps(browser, tm
     assert indices() == [f"{n1 - 1} / {n1}", f"{n2} / {n2}", f"1 / {n1}"]
     assert [measure(browser, k)["node"] for k in (0, 2)] == [r1._data["steps"][-2]["node"],
                                                              r1._data["steps"][0]["node"]]
+    assert_clean(browser, path)
+
+
+def test_the_cross_entropy_step_shows_the_textbook_rule_and_its_words(browser, tmp_path):
+    z = Tensor(np.random.default_rng(4).standard_normal((6, 3)), requires_grad=True)
+    path = replay_backward(F.cross_entropy(z.tanh(), np.array([0, 2, 1, 1, 0, 2]))).save(
+        tmp_path / "ce.html")
+    open_page(browser, path)
+    lines = detail(browser).split("\n")
+    assert lines[1] == "cross_entropy"
+    rule = browser.find_element(By.CSS_SELECTOR, '[data-role="rule"]').text
+    assert rule.startswith("dz = g * (softmax(z) - onehot(y)) / N  (z = input")
+    words = browser.find_element(By.CSS_SELECTOR, '[data-role="rule-words"]').text.split("\n")
+    assert [w.split("(")[0].split(":")[0] for w in words] == ["softmax", "onehot", "N"]
+    state(browser, "next")
+    assert browser.find_element(By.CSS_SELECTOR, '[data-role="rule-words"]').text == \
+        "out: the op's output"  # tanh: dx = g * (1 - out^2)
     assert_clean(browser, path)
