@@ -387,15 +387,6 @@ def test_notebook_fragments_do_not_clash():
                 assert sel.strip().startswith(f"#{root}"), sel  # scoped to its own root
 
 
-def test_without_dot_html_says_how_to_install_it(monkeypatch):
-    J, _, _ = doc000()
-    replay = replay_backward(J)  # recording needs no Graphviz
-    monkeypatch.setenv("PATH", "")
-    for call in (replay.html, replay._repr_html_):
-        with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
-            call()
-
-
 # -- the rules ------------------------------------------------------------------------------------
 
 TEXTBOOK = "dz = g * (softmax(z) - onehot(y)) / N"
@@ -491,3 +482,13 @@ def test_a_replay_step_names_the_output_and_input_its_rule_calls_out_and_x():
     assert words["sigmoid"] == ["out: the op's output, here h"]
     assert words["reshape"] == ["x: the op's input (its only one), here h"]
     assert [s.rule for s in replay.steps] == [OPS[s.op].rule for s in replay.steps]
+
+
+def test_without_dot_html_says_how_to_install_it(monkeypatch):
+    J, _, _ = doc000()
+    replay = replay_backward(J)  # recording needs no Graphviz
+    monkeypatch.setenv("PATH", "")
+    for call in (replay.html, replay._repr_html_):
+        with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
+            call()
+
