@@ -113,7 +113,9 @@ div.output_subarea { overflow-x: auto; padding: 0.4em; flex: 1; max-width: calc(
 .rendered_html tbody tr:nth-child(odd) { background: #f5f5f5; }
 """
 # JupyterLab sets an output's HTML as innerHTML, then replaces each <script> by a fresh copy so
-# that it runs (rendermime's evalInnerHTMLScriptTags): the fixture does the same.
+# that it runs (rendermime's evalInnerHTMLScriptTags): the fixture does the same. The classic
+# notebook app (jQuery's html()) runs a copy of each JavaScript one in <head> instead, leaving
+# the others (the JSON data) in place: flavour "lab-head".
 LAB_LOADER = """<script>
 document.querySelectorAll("template[data-output]").forEach(function (t) {
   var out = document.getElementById(t.getAttribute("data-output"));
@@ -122,7 +124,7 @@ document.querySelectorAll("template[data-output]").forEach(function (t) {
     var s = document.createElement("script");
     Array.from(old.attributes).forEach(function (a) { s.setAttribute(a.name, a.value); });
     s.textContent = old.textContent;
-    old.parentNode.replaceChild(s, old);
+    RUN;
   });
 });
 </script>"""
@@ -133,7 +135,7 @@ def notebook_page(fragments, flavour="lab"):
     one code cell per `_repr_html_()` fragment, with a markdown cell between them."""
     cells, templates = [], []
     for k, fragment in enumerate(fragments):
-        if flavour == "lab":
+        if flavour.startswith("lab"):
             cells.append(
                 '<div class="jp-Cell jp-CodeCell"><div class="jp-OutputArea">'
                 '<div class="jp-OutputArea-child"><div class="jp-OutputPrompt">[%d]:</div>'
@@ -147,9 +149,13 @@ def notebook_page(fragments, flavour="lab"):
                 '<div class="output_html rendered_html output_subarea output_execute_result">'
                 '%s</div></div></div></div></div>' % (k + 1, fragment))
         cells.append('<div class="text_cell"><p>A markdown cell between the outputs.</p></div>')
-    css, box = (LAB_CSS, "jp-Notebook") if flavour == "lab" else (CLASSIC_CSS, "")
-    body = (f'<div class="{box}">' if flavour == "lab" else '<div id="notebook-container">') + \
-        "".join(cells) + "</div>" + "".join(templates) + (LAB_LOADER if flavour == "lab" else "")
+    lab = flavour.startswith("lab")
+    run = ("old.parentNode.replaceChild(s, old)" if flavour == "lab" else
+           "if (!old.type) { old.remove(); document.head.appendChild(s); }")
+    loader = LAB_LOADER.replace("RUN", run)
+    body = ('<div class="jp-Notebook">' if lab else '<div id="notebook-container">') + \
+        "".join(cells) + "</div>" + "".join(templates) + (loader if lab else "")
+    css = LAB_CSS if lab else CLASSIC_CSS
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><style>" + css +
             "</style></head><body>" + body + "</body></html>")
 
@@ -595,4 +601,24 @@ def test_the_cross_entropy_step_shows_the_textbook_rule_and_its_words(browser, t
     state(browser, "next")
     assert browser.find_element(By.CSS_SELECTOR, '[data-role="rule-words"]').text == \
         "out: the op's output"  # tanh: dx = g * (1 - out^2)
+    assert_clean(browser, path)
+
+
+@pytest.mark.parametrize("flavour", ["lab", "lab-head", "classic"])
+def test_two_outputs_with_the_same_ids_still_play_each_on_its_own(browser, tmp_path, flavour):
+    """The same fragment twice, ids and all (a notebook's saved output beside one of a new
+    kernel that numbered its replays alike), with the script run in place, in <head> (the
+    classic app's jQuery), or parsed with the page (nbconvert): each root is set up once."""
+    replay = replay_backward(doc000(seed=6)[0])
+    fragment = replay._repr_html_()
+    path = tmp_path / f"same_ids_{flavour}.html"
+    path.write_text(notebook_page([fragment, fragment], flavour), encoding="utf-8")
+    open_page(browser, path)
+    n = len(replay._data["steps"])
+    ready = browser.execute_script("return Array.from(document.querySelectorAll('.amr-replay'))"
+                                   ".map(function (r) { return r.getAttribute('data-ready'); })")
+    assert ready == ["1", "1"]
+    press(browser, 1, "last")
+    press(browser, 0, "next")
+    assert [measure(browser, k)["index"] for k in (0, 1)] == [f"2 / {n}", f"{n} / {n}"]
     assert_clean(browser, path)
