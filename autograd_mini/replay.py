@@ -514,12 +514,12 @@ function render(k) {
   detail.innerHTML = panel(k);
   reveal();
 }
-function reveal() {  // scroll the graph box (only it) so that the current node is in view
-  var g = n && nodes[steps[cur].node];
+function reveal() {  // scroll the graph box (only it) so that the current node is in view,
+  var g = n && nodes[steps[cur].node];  // centred if it was outside or within 24 px of an edge
   if (!g) return;
-  var r = g.getBoundingClientRect(), b = box.getBoundingClientRect();
-  var left = b.left + box.clientLeft, top = b.top + box.clientTop;
-  var right = left + box.clientWidth, bottom = top + box.clientHeight;
+  var r = g.getBoundingClientRect(), b = box.getBoundingClientRect(), M = 24;
+  var left = b.left + box.clientLeft + M, top = b.top + box.clientTop + M;
+  var right = left + box.clientWidth - 2 * M, bottom = top + box.clientHeight - 2 * M;
   if (r.left < left || r.right > right) box.scrollLeft += (r.left + r.right - left - right) / 2;
   if (r.top < top || r.bottom > bottom) box.scrollTop += (r.top + r.bottom - top - bottom) / 2;
 }
