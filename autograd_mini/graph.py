@@ -20,6 +20,8 @@ parameters of two modules belong to none.
 """
 import html
 import inspect
+import re
+import textwrap
 from collections import deque
 from functools import lru_cache
 
@@ -41,7 +43,7 @@ _STYLES = {
     "param": ("parameter (name)", dict(fillcolor="#b6d7a8")),
     "leaf": ("leaf, requires_grad", dict(fillcolor="#ffe599")),
     "data": ("tensor without grad", dict(fillcolor="#eeeeee")),
-    "const": ("constant", dict(fillcolor="white", style="dashed,rounded", fontsize="9")),
+    "const": ("constant", dict(fillcolor="white", style="dashed,rounded")),  # small font
     "more": ("not drawn (max_nodes)", dict(fillcolor="white", style="dashed", color="#999999")),
 }
 _GRAD_COLOR = "#b00000"
@@ -103,6 +105,99 @@ def _params(op_name):
     return tuple(p.name for p in sig if p.kind is p.POSITIONAL_OR_KEYWORD)
 
 
+# -- the rules' words ----------------------------------------------------------------------------
+# A rule (an op's derivative in one line, from the op table) is written with g, out, the op's
+# input names and their d-names (da: the gradient sent to input a), its options (axis, idx...),
+# x for an op's only input and a, b for its two, names its note defines ("(z = input, ...)",
+# after two spaces), and the words below, which the replay page and draw_graph's legend define
+# wherever a rule uses them. (op, word) entries say more about a word in that op's rule.
+RULE_WORDS = {
+    "g": "the gradient arriving at the op's output, dL/d(out)",
+    "out": "the op's output",
+    "x": "the op's input (its only one)",
+    "a": "the op's first input",
+    "b": "the op's second input",
+    "[c]": "1 where the condition c holds, else 0",
+    "N": "what reduction='mean' divides by: the number of samples for cross_entropy (times "
+         "d1 * d2 ... for logits (N, C, d1, ...)), of elements for the other losses; 1 for "
+         "reduction='sum' and 'none'",
+    "softmax": "softmax(z) = exp(z) / sum(exp(z)) over the classes",
+    "log_softmax": "log_softmax(z) = log(softmax(z)) = z - log(sum(exp(z))) over the classes",
+    "onehot": "onehot(y): for each sample, 1 at its class y and 0 at the other classes",
+    ("cross_entropy", "q"): "q: the target, one distribution over the classes per sample, "
+        "as cross_entropy builds it. From probabilities p: q = p, or (1 - eps) p + eps / C with "
+        "label_smoothing eps (C classes), times w with class weights w. From class labels y "
+        "with weights, label_smoothing or ignore_index: q = (1 - eps) w[y] onehot(y) + eps w / C "
+        "(0 for an ignored sample); the op then sums (reduction='sum') and a div divides by "
+        "sum(w[y]). Without weights sum(q) = 1; for plain labels the rule is "
+        "dz = g * (softmax(z) - onehot(y)) / N",
+    "sum": "sum(v): v summed over the op's axis (the classes for cross_entropy), kept as "
+           "size 1",
+    "sum_rows": "sum_rows(g): g summed over its rows (the batch axes), one value per column",
+    "sum_to": "sum_to(g, shape): g summed over the axes that broadcasting added or stretched",
+    "expand": "expand(v, shape): v repeated along the reduced axes, to that shape",
+    "count": "count(c): how many elements along the reduced axes satisfy c (ties share g)",
+    "prod_others": "prod_others(x): for each element, the product of all the others along "
+                   "the axis",
+    "where": "where(c, u, v): u where the condition c holds, else v",
+    "zeros": "zeros(shape): an array of zeros",
+    "transpose": "transpose(v, axes): v with its axes permuted, as numpy.transpose",
+    "argsort": "argsort(axes): the inverse permutation of axes",
+    "split": "split(g, [k], axis): g cut in two along axis, before index k",
+    "flip": "flip(v): v in reverse order along the axis",
+    "cumsum": "cumsum(v): the running sum along the axis",
+    "im2col": "im2col(v): every kernel window of v as one column (conv2d's unfolding)",
+    "col2im": "col2im(v): each column added back to its window: im2col's adjoint",
+    "max": "max(u, v): the larger of u and v",
+    "exp": "e to the power of", "log": "the natural logarithm", "sqrt": "the square root",
+    "sign": "sign(v): -1, 0 or 1", "sigmoid": "sigmoid(v) = 1 / (1 + exp(-v))",
+    "sin": "sine", "cos": "cosine", "pi": "3.14159...",
+    "likewise": "the same rule with the inputs' roles swapped",
+}
+# attributes written after a dot: v.T, v.shape, v.dtype, v.reshape(shape), v.astype(dtype)
+RULE_ATTRIBUTES = ("T", "shape", "dtype", "reshape", "astype")
+_CROSS_ENTROPY_LABELS = ("dz = g * (softmax(z) - onehot(y)) / N  (z = input, the logits; "
+                         "y = target, the class labels)")
+
+
+def rule_of(node):
+    """The rule shown for a recorded op: its line of the op table, or for cross_entropy on
+    class labels the textbook form (the table's line is the general one, with a target
+    distribution q; see RULE_WORDS)."""
+    if node.name == "cross_entropy":
+        target = node.inputs[1]
+        if isinstance(target, np.ndarray) and target.dtype.kind in "iu":
+            return _CROSS_ENTROPY_LABELS
+    return node.prim.rule
+
+
+def rule_words(op, rule):
+    """[(word, its line)] for the words of `rule` that RULE_WORDS explains, in order of first
+    use: x, a and b only where the op's inputs are not so named; no input or option name."""
+    formula, _, note = rule.partition("  (")  # the formulas, and the note after two spaces
+    named = _note_names(note) | (set(inspect.signature(OPS[op].fwd).parameters) if op in OPS
+                                 else set())
+    found = ["[c]"] if re.search(r"\[[^\]]*[<>=]", formula) else []
+    for word in re.findall(r"(?<![\w.])[A-Za-z_]\w*",
+                           re.sub(r"\b\d[\d.]*(e-?\d+)?\b", " ", formula)):  # not 1e-12's e
+        if word not in found and word not in named and word != "g":
+            found.append(word)
+    found += [w for w in sorted(_note_names(note)) if (op, w) in RULE_WORDS]
+    return [(w, _says(w, RULE_WORDS.get((op, w), RULE_WORDS.get(w)))) for w in found
+            if (op, w) in RULE_WORDS or w in RULE_WORDS]
+
+
+def _says(word, meaning):
+    """A word's line: "out: the op's output"; a meaning that starts with the word as it is
+    written ("softmax(z) = ...", "q: ...") stays as it is."""
+    return meaning if meaning.startswith((word + "(", word + ":")) else f"{word}: {meaning}"
+
+
+def _note_names(note):
+    """The names a rule's note defines: "z = input", "(r2 = ...": {"z", "r2"}."""
+    return set(re.findall(r"(?:^|[(,;]\s*)([A-Za-z_]\w*) = ", note))
+
+
 def _fmt(a, digits=4):
     """Values of a small array, nested like numpy's repr, `digits` significant digits."""
     a = np.asarray(a)
@@ -134,15 +229,16 @@ def _shape_text(a):
     return f"{'scalar' if a.ndim == 0 else tuple(a.shape)} {a.dtype}"
 
 
-def _html(rows):
-    """An HTML-like Graphviz label: a borderless table, one row per (text, font tag or None)."""
+def _html(rows, small=9):
+    """An HTML-like Graphviz label: a borderless table, one row per (text, font tag or None);
+    "i" rows in italics at the `small` point size."""
     cells = []
     for text, tag in rows:
         text = html.escape(text, quote=False)
         if tag == "b":
             text = f"<b>{text}</b>"
         elif tag == "i":
-            text = f'<i><font point-size="9">{text}</font></i>'
+            text = f'<i><font point-size="{small:g}">{text}</font></i>'
         elif tag == "grad":
             text = f'<font color="{_GRAD_COLOR}">{text}</font>'
         cells.append(f"<tr><td>{text}</td></tr>")
@@ -286,7 +382,7 @@ def _title(item):
     return t.name or ("leaf" if t.requires_grad else "tensor")
 
 
-def _label(item, show_values, show_grads, show_vjp):
+def _label(item, show_values, show_grads, show_vjp, small=9):
     t = item.tensor
     if item.kind == "const":
         a = np.asarray(t)
@@ -300,8 +396,8 @@ def _label(item, show_values, show_grads, show_vjp):
     if show_grads and t.grad is not None:
         rows.append((_grad_text(t.grad), "grad"))
     if show_vjp and item.kind in ("op", "output") and item.obj.name in OPS:
-        rows.append((OPS[item.obj.name].rule, "i"))
-    return _html(rows)
+        rows.append((rule_of(item.obj), "i"))
+    return _html(rows, small)
 
 
 class _Plan:
@@ -343,7 +439,8 @@ class _Plan:
         the SVG id "<prefix>-<node id>", "<prefix>-<consumer id>-<argument index>" (an edge
         from the "more" node: "<prefix>-<consumer id>-more"), "<prefix>-cluster-<path>".
         fontsize (points) and ranksep (inches between ranks): larger text on a denser graph
-        for a page that scales the drawing to its window; legend: the node for the colours."""
+        for a page that scales the drawing to its window; constants, freed values and rules
+        are set at 0.9 fontsize; legend: the node for the colours."""
         items, topo, module, keep, hidden = (self.items, self.topo, self.module, self.keep,
                                              self.hidden)
         ids = (lambda name: {"id": f"{svg_ids}-{name}"}) if svg_ids else (lambda name: {})
@@ -357,9 +454,12 @@ class _Plan:
             edge_attr=dict(color="#555555", arrowsize="0.6", fontname="Helvetica",
                            fontsize=f"{fontsize * 0.8:g}", fontcolor="#555555"))
 
+        small = fontsize * 0.9
+
         def add_node(graph, item):
-            graph.node(item.id, _label(item, show_values, show_grads, show_vjp),
-                       **_STYLES[item.kind][1], **ids(item.id))
+            size = {"fontsize": f"{small:g}"} if item.kind == "const" else {}
+            graph.node(item.id, _label(item, show_values, show_grads, show_vjp, small),
+                       **_STYLES[item.kind][1], **size, **ids(item.id))
 
         boxes = {}
         for key in topo:
@@ -398,16 +498,27 @@ class _Plan:
                            **ids(f"{item.id}-more"))
 
         if legend:
-            self._legend(g, show_grads, ids)
+            words = {}
+            for key in topo if show_vjp else ():
+                node = items[key].obj
+                if items[key].kind in ("op", "output") and node.name in OPS:
+                    words.update(rule_words(node.name, rule_of(node)))
+            self._legend(g, show_grads, ids, words)
         return g
 
-    def _legend(self, g, show_grads, ids):
+    def _legend(self, g, show_grads, ids, words=None):
         kinds = [k for k in _STYLES if k in self.kinds] + (["more"] if self.hidden else [])
         rows = "".join(f'<tr><td bgcolor="{_STYLES[k][1]["fillcolor"]}" border="1">'
                        f"{html.escape(_STYLES[k][0])}</td></tr>" for k in kinds)
         note = ('<tr><td><font point-size="8" color="{}">grad shown after backward<br/>'
                 '(ops: only with retain_grad())</font></td></tr>').format(
                     _GRAD_COLOR) if show_grads else ""
+        if words:  # the words of the rules drawn (show_vjp), a few per line
+            rows += '<tr><td align="left"><b>in the rules</b></td></tr>'
+            for line in words.values():
+                text = "<br/>".join(map(html.escape, textwrap.wrap(line, 64)))
+                rows += (f'<tr><td align="left" balign="left"><font point-size="8">{text}'
+                         f'</font></td></tr>')
         g.node("legend", f'<<table border="0" cellspacing="2" cellpadding="2">'
                          f'<tr><td><b>legend</b></td></tr>{rows}{note}</table>>',
                shape="plaintext", style="", fontsize="8", **ids("legend"))

@@ -87,7 +87,8 @@ def _ce_dq(g, z, target, _, *, reduction):
     return -_per_sample(g, z, reduction) * log_softmax(z, axis=_class_axis(z))
 
 
-@primitive("cross_entropy", "dz = g * (softmax(z) * sum(q) - q), dq = -g * log_softmax(z)",
+@primitive("cross_entropy", "dz = g * (softmax(z) * sum(q) - q) / N, "
+           "dq = -g * log_softmax(z) / N  (z = input, q = target)",
            _ce_dz, _ce_dq)
 def _cross_entropy(input, target, *, reduction="mean"):
     """Per sample: -sum_c q_c log_softmax(z)_c over the class axis (1; 0 for input (C,)), where
@@ -119,8 +120,8 @@ _EXP_M100 = np.exp(-100.0)  # log(max(p, e^-100)) = max(log p, -100): PyTorch's 
 
 
 @primitive("binary_cross_entropy",
-           "dp = g * ((1 - y) / max(1 - p, 1e-12) - y / max(p, 1e-12)), "
-           "dy = g * (log(1-p) - log p)",
+           "dp = g * ((1 - y) / max(1 - p, 1e-12) - y / max(p, 1e-12)) / N, "
+           "dy = g * (log(1 - p) - log(p)) / N  (p = input, y = target)",
            lambda g, p, y, _, *, reduction: _scale(g, np.size(p), reduction) * (
                (1 - y) / maximum(1 - p, _TINY) - y / maximum(p, _TINY)),
            lambda g, p, y, _, *, reduction: _scale(g, np.size(p), reduction) * (
@@ -142,7 +143,8 @@ def _clamped_log(p):
         return np.maximum(np.log(np.asarray(p)), -100)
 
 
-@primitive("binary_cross_entropy_with_logits", "dx = g * (sigmoid(x) - y), dy = -g * x",
+@primitive("binary_cross_entropy_with_logits",
+           "dx = g * (sigmoid(x) - y) / N, dy = -g * x / N  (x = input, y = target)",
            lambda g, x, y, _, *, reduction: _scale(g, np.size(x), reduction) * (sigmoid(x) - y),
            lambda g, x, y, _, *, reduction: -_scale(g, np.size(x), reduction) * x)
 def _binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
@@ -151,7 +153,7 @@ def _binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
     return _reduce(np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x))), reduction)
 
 
-@primitive("mse_loss", "dx = 2 g (x - y), dy = -2 g (x - y)",
+@primitive("mse_loss", "dx = 2 g (x - y) / N, dy = -2 g (x - y) / N  (x = input, y = target)",
            lambda g, x, y, _, *, reduction: 2 * _scale(g, np.size(x), reduction) * (x - y),
            lambda g, x, y, _, *, reduction: -2 * _scale(g, np.size(x), reduction) * (x - y))
 def _mse_loss(input, target, *, reduction="mean"):

@@ -219,7 +219,7 @@ def maximum(a, b):
     return np.maximum(a, b)
 
 
-@primitive("where", "da = where(cond, g, 0), db = where(cond, 0, g)",
+@primitive("where", "dinput = where(condition, g, 0), dother = where(condition, 0, g)",
            None,
            lambda g, cond, a, b, _: where(cond, g, 0),
            lambda g, cond, a, b, _: where(cond, 0, g))
@@ -267,7 +267,8 @@ def matmul(a, b):
             f"axis of the second ({b.shape[0] if b.ndim == 1 else b.shape[-2]})") from None
 
 
-@primitive("linear", "dx = g @ W, dW = g.T @ x, db = sum_rows(g)",
+@primitive("linear",
+           "dx = g @ W, dW = g.T @ x, db = sum_rows(g)  (x = input, W = weight, b = bias)",
            lambda g, x, w, b, _: g @ w,
            lambda g, x, w, b, _: _rows(g).T @ _rows(x),
            lambda g, x, w, b, _: _rows(g).sum(axis=0) if b.ndim == 1 else g)
@@ -338,7 +339,8 @@ def sum(x, *, axis=None, keepdims=False):
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
-@primitive("mean", "dx = expand(g / n, x.shape)",  # divided before the broadcast: g's size
+@primitive("mean", "dx = expand(g / n, x.shape)  (n = the number of elements averaged)",
+           # divided before the broadcast: g's size
            lambda g, x, out, *, axis, keepdims: expand(
                g.reshape(_kept(x.shape, axis)) / (x.size // builtins.max(out.size, 1)),
                shape=x.shape))
@@ -352,7 +354,7 @@ def _amax_vjp(g, x, out, *, axis, keepdims):
     return g.reshape(kept) * mask / mask.sum(axis=axis, keepdims=True)
 
 
-@primitive("max", "dx = g * [x == out] / #ties", _amax_vjp)
+@primitive("max", "dx = g * [x == out] / count(x == out)", _amax_vjp)
 def amax(x, *, axis=None, keepdims=False):
     """The largest value along `axis`; the gradient is split equally among tied maxima."""
     return np.max(x, axis=axis, keepdims=keepdims)
@@ -389,14 +391,14 @@ def reshape(input, *, shape):
     return np.reshape(input, shape)
 
 
-@primitive("transpose", "dx = transpose(g, inverse(axes))",
+@primitive("transpose", "dx = transpose(g, argsort(axes))",
            lambda g, x, _, *, axes: transpose(g, axes=tuple(np.argsort(axes))))
 def transpose(input, *, axes):
     """The axes permuted: out.shape[i] = input.shape[axes[i]] (numpy's transpose)."""
     return np.transpose(input, axes)
 
 
-@primitive("expand", "dx = g summed over the broadcast axes", lambda g, x, _, *, shape: g)
+@primitive("expand", "dx = sum_to(g, x.shape)", lambda g, x, _, *, shape: g)
 def expand(input, *, shape):
     """`input` broadcast to `shape` (a read-only view); its VJP is the engine's broadcast sum."""
     return np.broadcast_to(input, shape)
@@ -409,7 +411,7 @@ def getitem(input, *, idx):
     return input[idx]
 
 
-@primitive("index_put", "dg = dx[idx]", lambda g, x, _, *, idx, shape: getitem(g, idx=idx))
+@primitive("index_put", "dvalues = g[idx]", lambda g, x, _, *, idx, shape: getitem(g, idx=idx))
 def index_put(values, *, idx, shape):
     """zeros(shape) with `values` added at `idx`, repeated indices accumulating: the adjoint of
     getitem, and its VJP."""
@@ -418,7 +420,7 @@ def index_put(values, *, idx, shape):
     return out
 
 
-@primitive("to", "dx = g cast back to x's dtype", lambda g, x, _, *, dtype: g)
+@primitive("to", "dx = g.astype(x.dtype)", lambda g, x, _, *, dtype: g)
 def to(input, *, dtype):
     """input as `dtype` (no copy if it already is)."""
     return input.astype(dtype, copy=False)
@@ -431,7 +433,7 @@ def _part(g, axis, start, stop):
     return getitem(g, idx=(slice(None),) * axis + (slice(start, stop),))
 
 
-@primitive("cat", "da = g[..., :len(a), ...], db = g[..., len(a):, ...] along axis",
+@primitive("cat", "da, db = split(g, [a.shape[axis]], axis)",
            lambda g, a, b, _, *, axis: _part(g, axis, 0, a.shape[axis]),
            lambda g, a, b, _, *, axis: _part(g, axis, a.shape[axis], None))
 def cat(a, b, *, axis):
@@ -485,7 +487,7 @@ def _prod_vjp(g, x, _, *, axis, keepdims):
     return g.reshape(_kept(x.shape, axis)) * _others(x, axis)
 
 
-@primitive("prod", "dx_k = g * prod_{j != k} x_j  (products before and after k, no division)",
+@primitive("prod", "dx = g * prod_others(x)  (products before and after each element, no division)",
            _prod_vjp)
 def prod(x, *, axis=None, keepdims=False):
     """The product along one axis (or of all elements). A primitive: exp(sum(log|x|)) is wrong
@@ -495,7 +497,7 @@ def prod(x, *, axis=None, keepdims=False):
     return np.prod(x, axis=axis, keepdims=keepdims)
 
 
-@primitive("cumsum", "dx = reversed cumsum of g  (flip, cumsum, flip)",
+@primitive("cumsum", "dx = flip(cumsum(flip(g)))  (each along axis)",
            lambda g, x, _, *, axis: _flip(cumsum(_flip(g, axis), axis=axis), axis))
 def cumsum(x, *, axis):
     """Running sums along `axis`. A primitive: the composition (a scan of adds) takes log2(n)

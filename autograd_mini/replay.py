@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import tape
-from .graph import _params, _Plan, _title
+from .graph import _params, _Plan, _title, rule_of, rule_words
 from .tensor import Tensor
 
 PANEL_SMALL = 16  # gradients with at most this many elements are shown value by value
@@ -75,7 +75,7 @@ def replay_backward(loss, gradient=None, retain_graph=False, *, grad=None, max_n
 
     def watch(node, g, sent, pending):
         step = Step()
-        step.op, step.rule, step.key = node.name, node.prim.rule, id(node)
+        step.op, step.rule, step.key = node.name, rule_of(node), id(node)
         step.grad_out = np.array(g, copy=True)  # the engine may reuse its arrays
         step.title = _title(plan.items[id(node)])
         step.node_id = _drawn_id(plan, id(node))
@@ -188,7 +188,11 @@ class Replay:
                     entry["v"] = _value(g)
                     sent.append(entry)
             out = plan.items[s.key].tensor.name
-            shown.append(dict(op=s.op, title=s.title, out=out or "out", rule=s.rule,
+            here = {"out": out, "x": s.inputs[0], "a": s.inputs[0],
+                    "b": s.inputs[1] if len(s.inputs) > 1 else None}
+            words = [line + (f", here {here[w]}" if here.get(w) else "")
+                     for w, line in rule_words(s.op, s.rule)]
+            shown.append(dict(op=s.op, title=s.title, out=out or "out", rule=s.rule, words=words,
                               node=s.node_id, engine=n,
                               g=_value(s.grad_out), sent=sent, skipped=skipped,
                               leaves={str(k): _value(g) for k, g in sorted(carried.items())}))
@@ -209,9 +213,11 @@ class Replay:
         return self._svg
 
     def _fragment(self, standalone):
-        svg = self._svg_text()
         root = f"{self._prefix}-v{self._shown}"
         self._shown += 1
+        # the SVG's ids of this display: "<root>-op3" (Graphviz writes "-" as &#45;)
+        svg = self._svg_text().replace(f'id="{self._prefix.replace("-", "&#45;")}&#45;',
+                                       f'id="{root.replace("-", "&#45;")}&#45;')
         data_id = "replay-data" if standalone else f"{root}-data"
         data = json.dumps(self._data, separators=(",", ":")).replace("<", "\\u003c")
         n = len(self._data["steps"])
@@ -223,7 +229,7 @@ class Replay:
                     f'{n:,} drawn ones. replay_backward(loss, max_nodes=None) draws them all.'
                     f'</div>')
         return _PAGE.format(
-            root=root, prefix=self._prefix, css=_CSS.replace("ROOT", f"#{root}"), svg=svg,
+            root=root, css=_CSS.replace("ROOT", f"#{root}"), svg=svg,
             n=max(n, 1), start=1 if n else 0, nsteps=n, note=note, data_id=data_id, data=data,
             standalone="true" if standalone else "false",
             js=_JS.replace("ROOT_ID", root)).replace("LEGEND", _LEGEND)
@@ -250,7 +256,7 @@ class Replay:
 # Every selector is scoped to the page's root element and every lookup starts from it, so
 # several replays in one notebook do not touch each other.
 
-_PAGE = """<div class="amr-replay" id="{root}" tabindex="0" data-prefix="{prefix}" \
+_PAGE = """<div class="amr-replay" id="{root}" tabindex="0" data-prefix="{root}" \
 data-standalone="{standalone}">
 <style>{css}</style>
 <div class="amr-bar">
@@ -261,12 +267,12 @@ data-standalone="{standalone}">
 <button type="button" data-action="last" title="last step (End)">last &#9654;&#9654;</button>
 <input type="range" data-role="slider" min="1" max="{n}" value="{start}" aria-label="step">
 <span data-role="step-index">{start} / {nsteps}</span>
-<button type="button" data-action="zoom" title="fit the graph to the window, or draw it large">
-zoom</button>
+<button type="button" data-action="zoom" title="switch between the graph fitted to the \
+output area (labels kept at 9 px or more) and its natural size">zoom</button>
 </div>
 LEGEND{note}
 <div class="amr-main">
-<div class="amr-graph fit">{svg}</div>
+<div class="amr-graph">{svg}</div>
 <div class="amr-detail" data-role="step-detail">The steps need JavaScript (in Jupyter: trust the
 notebook).</div>
 </div>
@@ -288,6 +294,9 @@ _CSS = """
 ROOT { font: 20px/1.35 "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: #1a1a1a;
   background: #fff; padding: 10px 14px; outline: none; text-align: left; }
 ROOT * { box-sizing: border-box; }
+ROOT table, ROOT tr, ROOT td { background: none; border: none; margin: 0; padding: 0;
+  text-align: left; line-height: inherit; font-size: inherit; color: inherit;
+  table-layout: auto; white-space: normal; }
 ROOT .amr-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin: 0 0 8px; }
 ROOT button { font: inherit; font-size: 19px; padding: 5px 12px; border: 2px solid #777;
   border-radius: 8px; background: #f2f2f2; color: #1a1a1a; cursor: pointer; }
@@ -313,9 +322,9 @@ ROOT .amr-c-flow { background: none; border: none; border-top: 4px dashed #c0000
 ROOT .amr-note { font-size: 16px; background: #fff3cd; border-radius: 6px; padding: 4px 10px;
   margin: 0 0 8px; }
 ROOT .amr-main { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }
-ROOT .amr-graph { flex: 1 1 560px; min-width: 300px; max-height: 84vh; overflow: auto;
-  border: 1px solid #ddd; border-radius: 8px; padding: 4px; }
-ROOT .amr-graph.fit svg { width: 100%; height: auto; max-height: 82vh; display: block; }
+ROOT .amr-graph { flex: 1 1 560px; min-width: 300px; max-width: 100%; max-height: 84vh;
+  overflow: auto; border: 1px solid #ddd; border-radius: 8px; padding: 4px; }
+ROOT .amr-graph > svg { display: block; max-width: none; max-height: none; height: auto; }
 ROOT .amr-detail { flex: 0 1 600px; min-width: 300px; max-height: 84vh; overflow: auto; }
 ROOT .amr-detail h2 { font-size: 30px; margin: 0 0 2px; }
 ROOT .amr-detail h3 { font-size: 19px; margin: 14px 0 4px; color: #555; font-weight: bold; }
@@ -325,6 +334,7 @@ ROOT .amr-rule, ROOT .amr-val { font-family: "DejaVu Sans Mono", Menlo, Consolas
 ROOT .amr-rule { font-size: 20px; background: #f1f1f1; border-left: 5px solid #888;
   padding: 6px 10px; border-radius: 4px; margin-top: 6px; white-space: pre-wrap; }
 ROOT .amr-val { font-size: 20px; }
+ROOT .amr-words { font-size: 16px; color: #444; margin: 4px 0 0 15px; }
 ROOT .amr-to { margin: 8px 0 2px; font-size: 19px; }
 ROOT .amr-to b { color: #c00000; }
 ROOT .amr-arg { color: #666; font-size: 17px; }
@@ -358,7 +368,15 @@ ROOT svg g.edge.passed > polygon { fill: #d08c8c; stroke: #d08c8c; }
 
 _JS = r"""(function () {
 "use strict";
-var root = document.getElementById("ROOT_ID");
+// this script's own root: its parent (JupyterLab re-inserts the script in place), else the
+// first root of this id not yet set up (a loader that runs scripts elsewhere; a saved output
+// of an earlier kernel may carry the same id)
+var root = document.currentScript && document.currentScript.parentNode;
+if (!root || root.id !== "ROOT_ID") {
+  root = Array.prototype.filter.call(document.querySelectorAll('[id="ROOT_ID"]'), function (r) {
+    return !r.getAttribute("data-ready");
+  })[0];
+}
 if (!root || root.getAttribute("data-ready")) return;
 root.setAttribute("data-ready", "1");
 var data = JSON.parse(root.querySelector('script[data-role="replay-data"]').textContent);
@@ -430,6 +448,11 @@ function panel(k) {
   h.push('<h2 data-role="op">' + esc(s.op) + "</h2>");
   if (s.title !== s.op) h.push('<div class="amr-title">' + esc(s.title) + "</div>");
   h.push('<div class="amr-rule" data-role="rule">' + esc(s.rule) + "</div>");
+  if (s.words.length) {
+    h.push('<div class="amr-words" data-role="rule-words">' + s.words.map(function (w) {
+      return "<div>" + esc(w) + "</div>";
+    }).join("") + "</div>");
+  }
   h.push("<h3>gradient arriving: g = &part;" + esc(data.loss) + "/&part;" + esc(s.out) + "</h3>");
   h.push('<div data-role="grad-out">' + value(s.g) + "</div>");
   h.push("<h3>sent to each input</h3>");
@@ -491,16 +514,16 @@ function render(k) {
   slider.value = k + 1;
   index.textContent = (k + 1) + " / " + n;
   detail.innerHTML = panel(k);
-  if (!box.classList.contains("fit") && nodes[steps[k].node]) reveal(nodes[steps[k].node]);
+  reveal();
 }
-function reveal(g) {  // scroll the graph box (only it) so that the node is in view
-  var r = g.getBoundingClientRect(), b = box.getBoundingClientRect();
-  if (r.left < b.left || r.right > b.right) {
-    box.scrollLeft += (r.left + r.right - b.left - b.right) / 2;
-  }
-  if (r.top < b.top || r.bottom > b.bottom) {
-    box.scrollTop += (r.top + r.bottom - b.top - b.bottom) / 2;
-  }
+function reveal() {  // scroll the graph box (only it) so that the current node is in view,
+  var g = n && nodes[steps[cur].node];  // centred if it was outside or within 24 px of an edge
+  if (!g) return;
+  var r = g.getBoundingClientRect(), b = box.getBoundingClientRect(), M = 24;
+  var left = b.left + box.clientLeft + M, top = b.top + box.clientTop + M;
+  var right = left + box.clientWidth - 2 * M, bottom = top + box.clientHeight - 2 * M;
+  if (r.left < left || r.right > right) box.scrollLeft += (r.left + r.right - left - right) / 2;
+  if (r.top < top || r.bottom > bottom) box.scrollTop += (r.top + r.bottom - top - bottom) / 2;
 }
 function go(k) { if (n) render(Math.max(0, Math.min(n - 1, k))); }
 function stop() {
@@ -515,15 +538,48 @@ function play() {
   playBtn.innerHTML = "&#10074;&#10074; pause";
   timer = setInterval(function () { if (cur >= n - 1) stop(); else go(cur + 1); }, INTERVAL);
 }
-function zoom(fit) {  // fit: the whole graph in its box; large: Graphviz's own size, scrolled
-  box.classList.toggle("fit", fit);
-  zoomBtn.textContent = fit ? "zoom: fit" : "zoom: large";
-  if (!fit && n && nodes[steps[cur].node]) reveal(nodes[steps[cur].node]);
+// The graph's size, set inline so that no host page's CSS (a notebook's max-width: 100% on
+// SVGs) can shrink it. Graphviz draws in points (its viewBox); at its natural size a point is
+// 4/3 px. The fitted view fits the box, but never sets a label under MIN_PX: a wider graph
+// keeps that size and the box scrolls sideways.
+var PT = 4 / 3, MIN_PX = 9, fitted = true, boxWidth = -1;
+var view = svg && svg.viewBox && svg.viewBox.baseVal, smallest = Infinity;
+if (svg) {
+  svg.querySelectorAll("text").forEach(function (t) {
+    smallest = Math.min(smallest, parseFloat(t.getAttribute("font-size")) || Infinity);
+  });
+}
+function layout() {
+  if (!view || !view.width) return;
+  var s = PT;  // CSS px per point
+  if (fitted) {
+    s = Math.min((box.clientWidth - 8) / view.width,  // 8: the box's padding
+                 0.82 * window.innerHeight / view.height, 2 * PT);
+    s = Math.max(s, MIN_PX / smallest);
+  }
+  svg.style.width = view.width * s + "px";
+  svg.style.height = view.height * s + "px";
+  boxWidth = box.clientWidth;
+}
+function zoom(fit) {
+  fitted = fit;
+  layout();
+  zoomBtn.textContent = fit ? "zoom: fit" : "zoom: 100%";
+  zoomBtn.setAttribute("aria-pressed", String(!fit));
+  root.setAttribute("data-zoom", fit ? "fit" : "natural");
+  reveal();
+}
+if (window.ResizeObserver) {  // a notebook may show the output before it has its width
+  new ResizeObserver(function () {
+    if (fitted && box.clientWidth !== boxWidth) {
+      window.requestAnimationFrame(function () { layout(); reveal(); });
+    }
+  }).observe(box);
 }
 var actions = {
   first: function () { stop(); go(0); }, prev: function () { stop(); go(cur - 1); },
   next: function () { stop(); go(cur + 1); }, last: function () { stop(); go(n - 1); },
-  play: play, zoom: function () { zoom(!box.classList.contains("fit")); }
+  play: play, zoom: function () { zoom(!fitted); }
 };
 root.addEventListener("click", function (ev) {
   var b = ev.target.closest("[data-action]");
@@ -541,10 +597,7 @@ function onKey(ev) {
 }
 if (root.getAttribute("data-standalone") === "true") document.addEventListener("keydown", onKey);
 else root.addEventListener("keydown", onKey);
-// a graph much wider than its box starts large and scrolled, so that its labels stay readable
-var scale = svg ? Math.min(box.clientWidth / parseFloat(svg.getAttribute("width")),
-                           0.82 * window.innerHeight / parseFloat(svg.getAttribute("height"))) : 1;
-zoom(scale >= 0.45 * 4 / 3);  // pt to px: fit while 15-point labels stay 9 pixels or larger
+zoom(true);
 if (!n) {
   root.querySelectorAll("[data-action], input").forEach(function (b) { b.disabled = true; });
   detail.innerHTML = "No backward step: the output is a leaf.";

@@ -2,6 +2,7 @@
 valid order, and every gradient in it equals an independent value (central differences of the
 loss in float64, or document 000's closed forms F0.3-F0.6). The page's HTML is checked for being
 self-contained here; tests/test_replay_browser.py drives it in headless Chromium."""
+import inspect
 import json
 import re
 
@@ -9,8 +10,10 @@ import numpy as np
 import pytest
 
 import nn
-from autograd_mini import Tensor, no_grad, replay_backward
-from autograd_mini.graph import GraphvizNotFoundError
+import autograd_mini.functional as F
+from autograd_mini import Tensor, draw_graph, no_grad, replay_backward
+from autograd_mini.graph import RULE_ATTRIBUTES, RULE_WORDS, GraphvizNotFoundError
+from autograd_mini.primitives import OPS
 from conftest import close, sigma
 
 RNG = np.random.default_rng
@@ -362,21 +365,123 @@ def test_notebook_fragments_do_not_clash():
     pages = [r1._repr_html_(), r1._repr_html_(), r2._repr_html_()]
     roots = [re.match(r'<div class="amr-replay" id="([^"]+)"', p).group(1) for p in pages]
     assert len(set(roots)) == 3
-    prefixes = {re.search(r'data-prefix="([^"]+)"', p).group(1) for p in pages}
-    assert len(prefixes) == 2  # one per Replay: two replays' SVG ids differ
-    for page, root in zip(pages, roots):
+    svg_ids = [re.findall(r'<g id="([^"]+)"', p) for p in pages]
+    assert len(set().union(*svg_ids)) == sum(map(len, svg_ids))  # each display's own SVG ids
+    for page, root, ids in zip(pages, roots, svg_ids):
         assert "<html" not in page and "<body" not in page
         data_id, _ = page_parts(page)
         assert data_id == f"{root}-data"
-        assert f'document.getElementById("{root}")' in page
-        assert "document.querySelector" not in page and "getElementById(\"replay" not in \
-            page.replace(f'getElementById("{root}")', "")
+        assert re.search(r'data-prefix="([^"]+)"', page).group(1) == root
+        assert all(i.startswith(root.replace("-", "&#45;") + "&#45;") for i in ids)
+        # the script finds its root as its parent, or by the root's id: nothing else global
+        assert "document.currentScript.parentNode" in page
+        assert re.findall(r"document\.\w+\([^)]*\)", page) == [
+            f"document.querySelectorAll('[id=\"{root}\"]')",
+            'document.addEventListener("keydown", onKey)']  # the latter in a standalone page only
+        assert 'data-standalone="false"' in page
         css = re.search(r"<style>(.*?)</style>", page, re.S).group(1)
         css = re.sub(r"@keyframes[^{]*\{[^{}]*\{[^{}]*\}\s*\}", "", css)  # a named animation
         css = re.sub(r"@media[^{]*\{(.*?\})\s*\}", r"\1", css, flags=re.S)
         for selectors in re.findall(r"([^{}]+)\{[^{}]*\}", css):
             for sel in selectors.split(","):
                 assert sel.strip().startswith(f"#{root}"), sel  # scoped to its own root
+
+
+# -- the rules ------------------------------------------------------------------------------------
+
+TEXTBOOK = "dz = g * (softmax(z) - onehot(y)) / N"
+
+
+def all_rules():
+    """(op, rule) for every row of the op table, and cross_entropy's form for class labels, as
+    a replay of a plain cross entropy records it."""
+    z = Tensor(RNG(0).standard_normal((3, 4)), requires_grad=True)
+    labels = replay_backward(F.cross_entropy(z, np.array([0, 3, 1]))).steps[0]
+    return [(name, prim.rule) for name, prim in OPS.items()] + [(labels.op, labels.rule)]
+
+
+@pytest.mark.parametrize("op, rule", all_rules(), ids=lambda x: x if x in OPS else None)
+def test_every_rule_is_written_with_words_the_page_defines(op, rule):
+    """A rule's formulas (before the note, after two spaces) use only: g, out, the op's inputs
+    (x for its only one, a and b for its two) and their d-names, its options, names its note
+    defines, the words the page explains (RULE_WORDS) and a few attributes after a dot."""
+    params = inspect.signature(OPS[op].fwd).parameters.values()
+    inputs = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+    options = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
+    formula, _, note = rule.partition("  (")
+    names = {"g", "out", *inputs, *{1: ["x"], 2: ["a", "b"]}.get(len(inputs), [])}
+    names |= set(re.findall(r"(?:^|[(,;]\s*)([A-Za-z_]\w*) = ", note))
+    explained = {w for w in RULE_WORDS if isinstance(w, str)} | {
+        w[1] for w in RULE_WORDS if isinstance(w, tuple) and w[0] == op}
+    allowed = names | {"d" + n for n in names} | set(options) | explained
+    text = re.sub(r"\b\d[\d.]*(e-?\d+)?\b", " ", formula)  # numbers: 2, 1e-12
+    words = re.findall(r"(?<![\w.])[A-Za-z_]\w*", text)
+    assert words and not [w for w in words if w not in allowed], (op, rule)
+    assert set(re.findall(r"\.([A-Za-z_]\w*)", text)) <= set(RULE_ATTRIBUTES), (op, rule)
+    assert "#" not in formula and "_{" not in formula, (op, rule)  # no ad-hoc notation
+
+
+def test_the_old_rules_would_fail_the_vocabulary_test():
+    """The test above catches what the page used to show: q undefined, #ties, prose."""
+    for op, rule in [("cross_entropy", "dz = g * (softmax(z) * sum(q) - q), "
+                                       "dq = -g * log_softmax(z)"),
+                     ("max", "dx = g * [x == out] / #ties"),
+                     ("expand", "dx = g summed over the broadcast axes")]:
+        with pytest.raises(AssertionError):
+            test_every_rule_is_written_with_words_the_page_defines(op, rule)
+
+
+def cross_entropy_case(**kwargs):
+    z = Tensor(RNG(1).standard_normal((5, 3)), requires_grad=True)
+    y = np.array([0, 2, 1, 1, 0])
+    return z, y, replay_backward(F.cross_entropy(z, y, **kwargs))
+
+
+def softmax_np(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.requires_dot
+def test_cross_entropy_on_labels_reads_as_the_textbook_form():
+    z, y, replay = cross_entropy_case()
+    (step,) = replay.steps
+    assert step.op == "cross_entropy" and step.rule.partition("  (")[0] == TEXTBOOK
+    # what the rule says, computed independently: (softmax(z) - onehot(y)) / N with g = 1
+    close(step.grad_inputs[0], (softmax_np(z.data) - np.eye(3)[y]) / len(y))
+    (shown,) = replay._data["steps"]
+    words = {w.split(":")[0].split("(")[0]: w for w in shown["words"]}
+    assert set(words) == {"softmax", "onehot", "N"}, shown["words"]
+    assert "1 at its class y" in words["onehot"] and "reduction='mean'" in words["N"]
+    assert f'"rule":"{TEXTBOOK}  (' in replay.html()  # the page's data
+    source = draw_graph(F.cross_entropy(z, y), show_vjp=True).source
+    assert TEXTBOOK in source and "onehot(y): for each sample" in source  # the rule, its words
+
+
+@pytest.mark.requires_dot
+@pytest.mark.parametrize("kwargs", [dict(label_smoothing=0.1), dict(weight=np.array([1., 2., .5]))])
+def test_cross_entropy_in_general_explains_its_target_distribution(kwargs):
+    z, y, replay = cross_entropy_case(**kwargs)
+    step = next(s for s in replay.steps if s.op == "cross_entropy")
+    assert step.rule.startswith("dz = g * (softmax(z) * sum(q) - q) / N")
+    shown = next(s for s in replay._data["steps"] if s["op"] == "cross_entropy")
+    (q,) = [w for w in shown["words"] if w.startswith("q:")]
+    for part in ("label_smoothing eps", "class weights w", "onehot(y)", "sum(w[y])", TEXTBOOK):
+        assert part in q, part
+    source = draw_graph(F.cross_entropy(z, y, **kwargs), show_vjp=True).source
+    assert "in the rules" in source and "q: the target, one distribution" in source
+    assert "onehot" not in draw_graph(F.cross_entropy(z, y, **kwargs)).source  # only show_vjp
+
+
+def test_a_replay_step_names_the_output_and_input_its_rule_calls_out_and_x():
+    x = Tensor(RNG(2).standard_normal((2, 3)), requires_grad=True)
+    h = x.sigmoid()
+    h.name = "h"
+    replay = replay_backward(h.reshape(3, 2).sum())
+    words = {s["op"]: s["words"] for s in replay._data["steps"]}
+    assert words["sigmoid"] == ["out: the op's output, here h"]
+    assert words["reshape"] == ["x: the op's input (its only one), here h"]
+    assert [s.rule for s in replay.steps] == [OPS[s.op].rule for s in replay.steps]
 
 
 def test_without_dot_html_says_how_to_install_it(monkeypatch):
