@@ -8,11 +8,13 @@ replay_backward(J) runs J.backward() and records each step of the engine's sweep
 them back: the op, its rule, the gradient arriving at it and what it sends to each input, and
 the leaves' .grad so far (the step at W[2]'s matmul sends dJ/dW[2] = (a[2] - y) a[1]^T, F0.4).
 
-    python examples/replay_doc000.py [--out DIR] [--quick]
+    python examples/replay_doc000.py [--out DIR] [--quick] [--docs]
 
 Writes replay_doc000.html and replay_doc000.png (a middle step, drawn by headless Chromium) under
---out (default docs/). Without Chromium it writes the page and says how to get the screenshot;
-without Graphviz's `dot` it says how to install it and exits with status 1.
+--out (default examples/out/, as every example); --docs writes them into docs/ instead, which is
+how the page and the picture the README links to are regenerated. Without Chromium it writes the
+page and says how to get the screenshot; without Graphviz's `dot` it says how to install it and
+exits with status 1.
 """
 import argparse
 import shutil
@@ -20,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import doc000_loss  # first: names the extra if one is missing
+from _common import OUT_DEFAULT, doc000_loss  # first: names the extra if one is missing
 import numpy as np
 from sklearn.datasets import load_breast_cancer
 
@@ -77,10 +79,15 @@ def screenshot(page, png, step):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, default=DOCS, help="folder for the page and screenshot")
+    p.add_argument("--out", type=Path, default=OUT_DEFAULT,
+                   help="folder for the page and screenshot (default examples/out/)")
+    p.add_argument("--docs", action="store_true",
+                   help="write them into docs/, replacing the files the README shows")
     p.add_argument("--quick", action="store_true", help="accepted, as by every example")
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights")
     args = p.parse_args()
+    if args.docs:
+        args.out = DOCS
 
     J, t = network(args.seed)
     replay = replay_backward(J, rankdir="TB")  # top to bottom: the sweep runs down the page

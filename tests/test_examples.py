@@ -5,6 +5,7 @@ importing scikit-learn and matplotlib; each test then waits for its own script.
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -23,12 +24,14 @@ WRITES_NOTHING = {"manual_vs_autodiff"}  # takes no --out
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def _run(name, out):
+def _run(name, out, root=ROOT, default_out=False):
+    """Runs root/examples/name.py --quick in the folder `out`, writing there (--out) unless
+    `default_out`; the code imported is root's."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
+        [str(root)] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
         MPLBACKEND="Agg", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    cmd = [sys.executable, str(ROOT / "examples" / f"{name}.py"), "--quick"]
-    if name not in WRITES_NOTHING:
+    cmd = [sys.executable, str(root / "examples" / f"{name}.py"), "--quick"]
+    if name not in WRITES_NOTHING and not default_out:
         cmd += ["--out", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=out, timeout=300)
     return proc, out
@@ -187,3 +190,35 @@ def test_cnn_digits_accuracy_curves_and_filters(tmp_path):
     assert number(r"test accuracy: ([\d.]+)", proc.stdout) >= 0.9  # 3 epochs; 40 give >= 0.985
     assert_png(folder / "cnn_digits_curves.png")
     assert_png(folder / "cnn_digits_filters.png")
+
+
+NEEDS_DOT = {"draw_graphs", "replay_doc000"}  # without `dot` they exit with status 1, by design
+
+
+def test_every_example_leaves_a_fresh_clone_clean(tmp_path):
+    """Every script in examples/, run with its defaults in a clone of HEAD, writes only what git
+    ignores (examples/out/): never into docs/, beside the sources or into the working folder."""
+    if not (ROOT / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout (an unpacked sdist): nothing to clone")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--no-checkout", str(ROOT), str(clone)], check=True)
+    subprocess.run(["git", "checkout", "-q", head], cwd=clone, check=True)
+    names = sorted(p.stem for p in (clone / "examples").glob("*.py")
+                   if not p.name.startswith("_"))
+    assert len(names) >= len(EXAMPLES) + 3, names       # a broken glob must not pass vacuously
+    if shutil.which("dot") is None:
+        names = [n for n in names if n not in NEEDS_DOT]
+    with ThreadPoolExecutor(max_workers=2) as pool:   # from the clone's root, as a reader would
+        procs = dict(zip(names, pool.map(
+            lambda n: _run(n, clone, root=clone, default_out=True)[0], names)))
+    failed = {n: p.stderr[-2000:] for n, p in procs.items() if p.returncode != 0}
+    assert not failed, f"examples failed in a fresh clone: {failed}"
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                            cwd=clone, capture_output=True, text=True, check=True).stdout
+    assert status == "", f"running the examples changed the clone (write under examples/out/):\n{status}"
+    written = {p.name for p in (clone / "examples" / "out").iterdir()}
+    assert {"digits_curves.png", "cnn_digits_curves.png"} <= written, written
+    if "replay_doc000" in names:
+        assert "replay_doc000.html" in written, written
