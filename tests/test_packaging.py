@@ -3,7 +3,7 @@ and an example that names the extra to install when one of its packages is missi
 
 The sdist and wheel checks read the configuration (MANIFEST.in, pyproject.toml) with setuptools'
 own rules instead of building: a build needs setuptools >= 77 in an isolated environment, which
-means the network. What a real build gave is in the README's "Packaging" note.
+means the network. What a real build gave is in docs/internals.md, "Packaging".
 """
 import importlib.metadata
 import os

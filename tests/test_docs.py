@@ -1,0 +1,180 @@
+"""The documentation a newcomer reads: a README of one sitting without the project's history,
+docs/ops.md naming every op and every primitive with its current rule, and links that resolve.
+
+`python tests/test_docs.py` rewrites the generated table of primitives in docs/ops.md.
+"""
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+OPS_MD = DOCS / "ops.md"
+BEGIN, END = "<!-- primitives: begin -->", "<!-- primitives: end -->"
+PAGES = ["ops.md", "pytorch.md", "internals.md", "performance.md", "guide.md", "examples.md",
+         "formulas.md"]
+
+
+def primitives_table():
+    """The Markdown table of autograd_mini.OPS, in the op table's order: name and rule."""
+    from autograd_mini.primitives import OPS
+    rows = [f"| **`{name}`** | `{_cell(op.rule)}` |" for name, op in OPS.items()]
+    return "\n".join(["| primitive | rule |", "|---|---|"] + rows)
+
+
+def _cell(text):
+    """A `|` would end the table cell; GitHub reads `\\|` in a cell, code spans too, as `|`."""
+    return text.replace("|", "\\|")
+
+
+def generated_block(text):
+    assert BEGIN in text and END in text, f"docs/ops.md lacks the markers {BEGIN} ... {END}"
+    return text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+
+
+def write_primitives_table():
+    text = OPS_MD.read_text(encoding="utf-8")
+    head, rest = text.split(BEGIN, 1)
+    OPS_MD.write_text(f"{head}{BEGIN}\n{primitives_table()}\n{END}{rest.split(END, 1)[1]}",
+                      encoding="utf-8")
+
+
+# ---------------------------------------------------------------- the README
+
+def test_readme_is_read_in_one_sitting():
+    lines = README.read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 300, f"README.md has {len(lines)} lines; move detail to docs/"
+
+
+@pytest.mark.parametrize("pattern, what", [
+    (r"\bissues?\s*#?\d+", "an issue number"),
+    (r"#\d+\b", "an issue number"),
+    (r"\b(?:API\s+)?v\d+\b", "a version of the API"),
+    (r"\bversion\s+\d+\b", "a version of the API"),
+    (r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}\b", "a commit hash"),
+])
+def test_readme_has_no_history(pattern, what):
+    """The README says what the project is today; history lives in git."""
+    found = re.findall(pattern, README.read_text(encoding="utf-8"), flags=re.I)
+    assert not found, f"README.md names {what}: {found}"
+
+
+def test_history_patterns_catch_what_they_must():
+    """The patterns above are not vacuous."""
+    text = "see issue 12 and API v2 (commit 7fd5f49), version 3"
+    assert re.search(r"\bissues?\s*#?\d+", text) and re.search(r"\b(?:API\s+)?v\d+\b", text)
+    assert re.search(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}\b", text)
+    assert re.search(r"\bversion\s+\d+\b", text)
+
+
+def test_readme_links_every_docs_page():
+    text = README.read_text(encoding="utf-8")
+    missing = [p for p in PAGES if f"](docs/{p}" not in text]
+    assert not missing, f"README.md does not link docs/{missing}"
+
+
+def test_ci_runs_the_readmes_test_command():
+    readme = README.read_text(encoding="utf-8")
+    command = 'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[dev,examples]" && pytest'
+    assert command in readme.splitlines(), "README.md's test command changed: update .ci/run too"
+    ci = (ROOT / ".ci" / "run").read_text() if (ROOT / ".ci" / "run").exists() else None
+    if ci is None:
+        pytest.skip("no .ci/run (an unpacked sdist)")
+    assert re.search(r'pip install (-q )?-e "\.\[dev,examples\]" && pytest\b', ci)
+
+
+def readme_code():
+    """[(python source, the output block shown right after it or None)], in order, without the
+    blocks marked `<!-- ...: verify -->` (features whose examples the lead still checks)."""
+    text = README.read_text(encoding="utf-8")
+    blocks = list(re.finditer(r"(<!-- \w+: verify -->\n)?```(\w*)\n(.*?)```\n", text, flags=re.S))
+    out = []
+    for k, m in enumerate(blocks):
+        if m.group(2) != "python" or m.group(1):
+            continue
+        nxt = blocks[k + 1] if k + 1 < len(blocks) else None
+        shown = (nxt.group(3) if nxt is not None and nxt.group(2) == ""
+                 and text[m.end():nxt.start()].strip() == "" else None)
+        out.append((m.group(3), shown))
+    return out
+
+
+@pytest.mark.requires_dot
+def test_readme_code_runs_and_prints_what_it_shows(tmp_path, monkeypatch, capsys):
+    """The tour's blocks run in order in one namespace, as a reader pastes them; a block followed
+    by an output block prints exactly that."""
+    monkeypatch.chdir(tmp_path)                     # the blocks write model.npz, loss.png, ...
+    code = readme_code()
+    assert len(code) >= 6, "README.md's python blocks were not found"
+    namespace = {}
+    for source, shown in code:
+        capsys.readouterr()
+        exec(compile(source, "README.md", "exec"), namespace)
+        if shown is not None:
+            assert capsys.readouterr().out == shown, source
+
+
+# ---------------------------------------------------------------- docs/ops.md
+
+def test_ops_md_marks_every_primitive_with_its_current_rule():
+    from autograd_mini.primitives import OPS
+    block = generated_block(OPS_MD.read_text(encoding="utf-8"))
+    marked = re.findall(r"^\| \*\*`(\w+)`\*\* \|", block, flags=re.M)
+    assert sorted(marked) == sorted(OPS), (
+        f"docs/ops.md marks {sorted(set(marked) ^ set(OPS))} wrongly as primitives or not at all")
+    assert block == primitives_table(), (
+        "docs/ops.md's table of primitives is out of date: run `python tests/test_docs.py`")
+
+
+def test_ops_md_names_every_functional_op():
+    import autograd_mini.functional as F
+    text = OPS_MD.read_text(encoding="utf-8")
+    named = set()
+    for span in re.findall(r"`([^`]+)`", text):
+        named.update(span.split())
+    missing = sorted(n for n in F.__all__ if n not in named)
+    assert not missing, f"docs/ops.md does not list these ops of F.__all__: {missing}"
+
+
+def test_the_generated_table_escapes_a_pipe():
+    assert _cell("a | b") == "a \\| b"
+
+
+# ---------------------------------------------------------------- links
+
+def _slug(heading):
+    """GitHub's anchor of a Markdown heading."""
+    s = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return s.replace(" ", "-")
+
+
+def _anchors(path):
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    return {_slug(h) for h in re.findall(r"^#+ (.+)$", text, flags=re.M)}
+
+
+@pytest.mark.parametrize("name", ["README.md"] + [f"docs/{p}" for p in PAGES])
+def test_links_resolve(name):
+    """Relative links point at files that exist, and #anchors at headings of their page."""
+    path = ROOT / name
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if "://" in target or target.startswith("mailto:"):
+            continue
+        file, _, anchor = target.partition("#")
+        dest = (path.parent / file) if file else path
+        if not dest.exists():
+            broken.append(target)
+        elif anchor and dest.suffix == ".md" and anchor not in _anchors(dest):
+            broken.append(target)
+    assert not broken, f"{name}: broken links {broken}"
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    write_primitives_table()
+    print(f"rewrote the table of primitives in {OPS_MD.relative_to(ROOT)}")
