@@ -5,6 +5,7 @@ docs/ops.md naming every op and every primitive with its current rule, and links
 """
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -86,35 +87,54 @@ def test_ci_runs_the_readmes_test_command():
     assert re.search(r'pip install (-q )?-e "\.\[dev,examples\]" && pytest\b', ci)
 
 
-def readme_code():
-    """[(python source, the output block shown right after it or None)], in order, without the
-    blocks marked `<!-- ...: verify -->` (features whose examples the lead still checks)."""
-    text = README.read_text(encoding="utf-8")
-    blocks = list(re.finditer(r"(<!-- \w+: verify -->\n)?```(\w*)\n(.*?)```\n", text, flags=re.S))
+FENCE = re.compile(r"(<!-- \w+: verify -->\n)?^( *)```(\w*)\n(.*?)^\2```[ \t]*$", re.S | re.M)
+
+
+def page_code(path):
+    """[(python source, the output block shown right after it or None)] of a Markdown page, in
+    order, without the blocks marked `<!-- ...: verify -->` (features whose examples the lead
+    still checks against their implementation)."""
+    text = path.read_text(encoding="utf-8")
+    blocks = list(FENCE.finditer(text))
     out = []
     for k, m in enumerate(blocks):
-        if m.group(2) != "python" or m.group(1):
+        if m.group(3) != "python" or m.group(1):
             continue
         nxt = blocks[k + 1] if k + 1 < len(blocks) else None
-        shown = (nxt.group(3) if nxt is not None and nxt.group(2) == ""
+        shown = (textwrap.dedent(nxt.group(4)) if nxt is not None and nxt.group(3) == ""
                  and text[m.end():nxt.start()].strip() == "" else None)
-        out.append((m.group(3), shown))
+        out.append((textwrap.dedent(m.group(4)), shown))
     return out
 
 
 @pytest.mark.requires_dot
-def test_readme_code_runs_and_prints_what_it_shows(tmp_path, monkeypatch, capsys):
-    """The tour's blocks run in order in one namespace, as a reader pastes them; a block followed
-    by an output block prints exactly that."""
+@pytest.mark.parametrize("name", ["README.md", "docs/guide.md", "docs/pytorch.md", "docs/ops.md"])
+def test_page_code_runs_and_prints_what_it_shows(name, tmp_path, monkeypatch, capsys):
+    """A page's python blocks run in order in one namespace, as a reader pastes them; a block
+    followed by an output block prints exactly that; a block that raises says so, with the
+    error's class, in a comment (`# LabelError: ...`)."""
     monkeypatch.chdir(tmp_path)                     # the blocks write model.npz, loss.png, ...
-    code = readme_code()
-    assert len(code) >= 6, "README.md's python blocks were not found"
+    code = page_code(ROOT / name)
+    assert code, f"{name}: no python blocks found"
     namespace = {}
     for source, shown in code:
         capsys.readouterr()
-        exec(compile(source, "README.md", "exec"), namespace)
+        try:
+            exec(compile(source, name, "exec"), namespace)
+        except Exception as err:
+            if not re.search(rf"^\s*# {type(err).__name__}:", source, flags=re.M):
+                raise
+            continue
         if shown is not None:
             assert capsys.readouterr().out == shown, source
+
+
+def test_page_code_finds_indented_blocks_outputs_and_skips_verify_marks():
+    text = ("<!-- x: verify -->\n```python\nskipped()\n```\n\n- item\n\n  ```python\n"
+            "  print(1)\n  ```\n\n  ```\n  1\n  ```\n")
+    path = Path(__import__("tempfile").mkdtemp()) / "page.md"
+    path.write_text(text, encoding="utf-8")
+    assert page_code(path) == [("print(1)\n", "1\n")]
 
 
 # ---------------------------------------------------------------- docs/ops.md
