@@ -222,3 +222,23 @@ def test_every_example_leaves_a_fresh_clone_clean(tmp_path):
     assert {"digits_curves.png", "cnn_digits_curves.png"} <= written, written
     if "replay_doc000" in names:
         assert "replay_doc000.html" in written, written
+
+
+@pytest.mark.requires_dot
+def test_replay_doc000_writes_into_docs_only_with_the_flag(tmp_path, monkeypatch):
+    """Its default is examples/out/ like every example; --docs regenerates docs/'s page."""
+    import importlib.util
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))  # as when run as a script: _common
+    spec = importlib.util.spec_from_file_location("replay_doc000",
+                                                  ROOT / "examples" / "replay_doc000.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    docs, out = tmp_path / "docs", tmp_path / "out"
+    monkeypatch.setattr(example, "DOCS", docs)
+    monkeypatch.setattr(example, "OUT_DEFAULT", out)
+    monkeypatch.setattr(example, "screenshot", lambda page, png, step: True)  # no browser here
+    for argv, folder in ([], out), (["--docs"], docs):
+        monkeypatch.setattr(sys, "argv", ["replay_doc000.py", "--quick"] + argv)
+        example.main()
+        assert (folder / "replay_doc000.html").is_file(), argv
+    assert [p.name for p in out.iterdir()] == ["replay_doc000.html"]
