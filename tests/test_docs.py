@@ -3,6 +3,7 @@ docs/ops.md naming every op and every primitive with its current rule, and links
 
 `python tests/test_docs.py` rewrites the generated table of primitives in docs/ops.md.
 """
+import json
 import re
 import sys
 import textwrap
@@ -176,11 +177,24 @@ def _anchors(path):
     return {_slug(h) for h in re.findall(r"^#+ (.+)$", text, flags=re.M)}
 
 
-@pytest.mark.parametrize("name", ["README.md"] + [f"docs/{p}" for p in PAGES])
+def _markdown(path):
+    """A page's text, or a notebook's markdown cells, without code blocks."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        cells = json.loads(text)["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return re.sub(r"```.*?```", "", text, flags=re.S)
+
+
+NOTEBOOKS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").rglob("*.ipynb")
+                   if ".ipynb_checkpoints" not in p.parts)
+
+
+@pytest.mark.parametrize("name", ["README.md"] + [f"docs/{p}" for p in PAGES] + NOTEBOOKS)
 def test_links_resolve(name):
     """Relative links point at files that exist, and #anchors at headings of their page."""
     path = ROOT / name
-    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    text = _markdown(path)
     broken = []
     for target in re.findall(r"\]\(([^)\s]+)\)", text):
         if "://" in target or target.startswith("mailto:"):
