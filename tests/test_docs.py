@@ -21,10 +21,15 @@ PAGES = ["ops.md", "pytorch.md", "internals.md", "performance.md", "guide.md", "
 
 
 def primitives_table():
-    """The Markdown table of autograd_mini.OPS, in the op table's order: name and rule."""
+    """The Markdown table of autograd_mini.OPS, in the op table's order (name and rule), then
+    the words the rules use, as graph.RULE_WORDS explains them where a rule is shown."""
+    from autograd_mini.graph import RULE_WORDS
     from autograd_mini.primitives import OPS
     rows = [f"| **`{name}`** | `{_cell(op.rule)}` |" for name, op in OPS.items()]
-    return "\n".join(["| primitive | rule |", "|---|---|"] + rows)
+    words = [f"| `{k[1]}` in `{k[0]}` | {_cell(v)} |" if isinstance(k, tuple)
+             else f"| `{k}` | {_cell(v)} |" for k, v in RULE_WORDS.items()]
+    return "\n".join(["| primitive | rule |", "|---|---|"] + rows
+                     + ["", "| word | in a rule, it means |", "|---|---|"] + words)
 
 
 def _cell(text):
