@@ -12,6 +12,7 @@ from .graph import draw_graph
 from .primitives import OPS
 from .replay import replay_backward
 from .tape import enable_grad, grad, is_grad_enabled, no_grad
+from .compile import CompileError, compile  # noqa: A004 (torch.compile's name, on purpose)
 from .compositions import cat, stack
 from .factories import arange, manual_seed, ones, randn, tensor, zeros  # `tensor` hides the module
 
@@ -21,7 +22,8 @@ float32, float64, int64, bool = _np.float32, _np.float64, _np.int64, _np.bool_  
 __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck",
            "draw_graph", "functional", "OPS", "compare_gradients",
            "gradgradcheck", "Function", "FunctionCtx", "func", "replay_backward", "nn",
-           "manual_seed", "cat", "stack", "zeros", "ones", "randn", "arange", "tensor"]
+           "manual_seed", "cat", "stack", "zeros", "ones", "randn", "arange", "tensor",
+           "compile", "CompileError"]
 
 
 def __getattr__(name):

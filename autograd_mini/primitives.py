@@ -28,6 +28,7 @@ from .tensor import Tensor, _ndarray
 
 OPS = {}  # name -> Primitive
 _get_mode = _mode.get  # bound once: the wrapper's first call, on every op
+_tracer = None  # set by compile.py while it traces (record is swapped for the recorded path)
 
 
 class Primitive:
@@ -141,6 +142,8 @@ def primitive(name, rule, *vjps, promote=False, ufunc=None):
                 _raise(name, args, err)
             if rg and mode:
                 return record(out, prim, args, saved, opts or None)
+            if _tracer is not None:  # compile's trace: every op is a line of the program
+                return _tracer(out, prim, args, saved, opts)
             return result(out)
 
         apply.primitive = prim

@@ -1,0 +1,1016 @@
+"""Compiled steps: a traced training step written out as the straight-line numpy a person would
+write, and run without a tape.
+
+`compile(fn, params)` runs `fn` once per signature in eager mode while recording every primitive
+it applies: the forward, then the backward, swept with `create_graph=True` so that every VJP step
+is itself a recorded primitive (the same primitives in the same order as eager mode's backward,
+so the same numbers). The trace is then simplified (constants folded, no-op casts, reshapes and
+`* 1` dropped, common subexpressions shared, dead code removed) and printed as one Python
+function of numpy arrays, which later calls run.
+
+Values that no graph records must become lines of the program, never constants from the first
+batch: comparisons (relu's mask), the one-hot of labels, the label check, Dropout's masks,
+BatchNorm's statistics. The tracer records them through small hooks (Tensor's comparisons, the
+losses' one-hot and label check, dropout's draw, batch_norm's buffer writes), and refuses, at
+trace time, the reads of a traced tensor's values that would bake a branch (`.item()`, `bool()`,
+`.data`...), raising CompileError that says why and what to use instead.
+"""
+import builtins
+import contextlib
+import functools
+import inspect
+import re
+import sys
+import textwrap
+
+import numpy as np
+
+from . import losses as _losses
+from . import primitives as _P
+from . import tape as _tape
+from .compositions import activations as _act
+from .compositions import normalization as _norm
+from .tensor import Tensor, _ndarray
+
+__all__ = ["compile", "CompileError"]
+
+
+class CompileError(RuntimeError):
+    """What the tracer cannot carry into a program: the op (or Function), why, and the way out."""
+
+
+_LONG = 20000  # programs with more lines run as a loop over an op list (no exec of the source)
+_INLINE_DEPTH = 6  # how deeply single-use temporaries nest into one expression
+
+
+# -- the trace ---------------------------------------------------------------------------------
+
+class Var:
+    """A value of the program: an input (param, argument, buffer) or an op's output."""
+
+    __slots__ = ("array", "kind", "op", "name", "hint", "grad_of", "pgrad", "uses", "tensor")
+
+    def __init__(self, array, kind, op=None, hint=None):
+        self.array, self.kind, self.op, self.hint = array, kind, op, hint
+        self.name = self.grad_of = self.pgrad = self.tensor = None
+        self.uses = 0
+
+
+class Const:
+    """A value that does not depend on the inputs (a literal, or an array fixed at trace time)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+class Op:
+    """One line of the program: `out = fn(*ins, **opts)`."""
+
+    __slots__ = ("kind", "fn", "ins", "opts", "out", "block", "pure", "label")
+
+    def __init__(self, kind, fn, ins, opts, out, pure=True, label=None):
+        self.kind, self.fn, self.ins, self.opts, self.out = kind, fn, ins, opts, out
+        self.block, self.pure, self.label = None, pure, label
+
+
+class _Trace:
+    def __init__(self):
+        self.ops, self.var_of, self.keep = [], {}, []
+        self.nodes = {}  # Node -> Var of its output
+        self.mark = 0  # ops before this index are placed (forward or an earlier backward block)
+        self.function = None  # the Function whose backward runs now (for errors)
+        self.modules = {}  # id -> module whose forward ran
+
+    def new(self, array, kind, op=None, hint=None):
+        v = Var(array, kind, op, hint)
+        self.var_of[id(array)] = v
+        self.keep.append(array)
+        return v
+
+    def ref(self, a):
+        """A Var for a traced array, else a Const."""
+        if isinstance(a, Tensor):
+            a = a._data
+        v = self.var_of.get(id(a))
+        if v is not None and v.array is a:
+            return v
+        return Const(a)
+
+    def op(self, kind, fn, inputs, opts, out, name=None, pure=True):
+        """Record `out = fn(*inputs, **opts)`; `out` is the result array (or Tensor)."""
+        ins = [self.ref(a) for a in inputs]
+        arr = out._data if isinstance(out, Tensor) else out
+        known = self.var_of.get(id(arr))
+        if known is not None and known.array is arr:
+            return known  # the op returned one of its inputs (a cast to the same dtype)
+        if pure and not any(isinstance(r, Var) for r in ins):
+            return None  # a constant: folded at trace time
+        o = Op(kind, fn, ins, opts or {}, None, pure, name)
+        o.out = self.new(arr, "op", o)
+        if isinstance(out, Tensor):
+            o.out.tensor = out  # its .name, given after the op ran, names the value
+            if out.grad_fn is not None:
+                self.nodes[out.grad_fn] = o.out
+        self.ops.append(o)
+        return o.out
+
+
+_trace = None  # the active trace (one at a time: tracing is a global mode)
+
+
+def _fresh_tensor(array):
+    t = Tensor.__new__(Tensor)
+    t._data, t.grad, t._rg, t.grad_fn, t.name, t._version = array, None, False, None, None, 0
+    return t
+
+
+# -- hooks, installed only while tracing --------------------------------------------------------
+
+def _traced_record(out, prim, inputs, saved, opts):
+    t = _real_record(out, prim, inputs, saved, opts)
+    tr = _trace
+    if prim.joint is not None:  # a Function: its forward's ops are traced already
+        if not isinstance(tr.ref(t), Var):
+            raise CompileError(
+                f"compile: {prim.name}.forward returned values computed outside the engine's ops "
+                f"(raw numpy on .data?); write its forward with Tensor ops so it can be traced")
+        t.grad_fn.prim = _function_prim(prim)
+    else:
+        _trace_prim(prim, inputs, saved, opts, t)
+    return t
+
+
+def _traced_result(out, prim, args, saved, opts):
+    t = _tape.result(out)
+    _trace_prim(prim, args, saved, opts, t)
+    return t
+
+
+def _trace_prim(prim, inputs, saved, opts, t):
+    tr = _trace
+    ins = []
+    for a, s in zip(inputs, saved):
+        if isinstance(a, Tensor) and s is not a._data:  # promoted to the other operand's dtype
+            r = tr.ref(a)
+            if isinstance(r, Var):
+                tr.op("prim", _P.OPS["to"], (a._data,), {"dtype": s.dtype}, s)
+        ins.append(s)
+    tr.op("prim", prim, ins, opts, t)
+
+
+def _function_prim(prim):
+    """The Function's primitive with its backward run under the tracer's watch."""
+    joint, name = prim.joint, prim.name
+
+    def traced_joint(node, g, create_graph):
+        _trace.function = name
+        try:
+            res = joint(node, g, create_graph)
+        except CompileError as err:
+            raise CompileError(f"compile: {name}.backward leaves the engine: {err}") from None
+        finally:
+            _trace.function = None
+        for r in res:
+            if r is not None and not isinstance(_trace.ref(r), Var) \
+                    and not _uniform(r._data if isinstance(r, Tensor) else r):
+                raise CompileError(
+                    f"compile: {name}.backward returned a gradient computed outside the "
+                    f"engine's ops (raw numpy on .data or an ndarray); write it with Tensor ops "
+                    f"(`grad_output * x.cos()`) so that it can be compiled")
+        return res
+
+    return _P.Primitive(name, prim.rule, prim.fwd, prim.vjps, joint=traced_joint)
+
+
+def _compare_hook(ufunc, original):
+    def compare(self, other):
+        t = original(self, other)
+        if _trace is not None:
+            _trace.op("ext", ufunc, (self, other), None, t)
+        return t
+
+    return compare
+
+
+def _value_read(what, instead):
+    def refuse(self, *args, **kwargs):
+        tr = _trace
+        if tr is not None and isinstance(tr.ref(self), Var):
+            raise CompileError(
+                f"compile: {what} reads a traced tensor's values (shape {self.shape}) while "
+                f"tracing; the program would bake this batch's values (one branch of an `if`) "
+                f"into every later call. {instead}")
+        return _ORIGINAL[what](self, *args, **kwargs)
+
+    return refuse
+
+
+_SCALAR_HINT = ("Compute with tensors instead: `where(cond, a, b)` or a mask (`x * (x > 0)`) "
+                "for a choice per element; read values only outside the compiled function.")
+_READS = {"item()": ("item", _SCALAR_HINT), "float()": ("__float__", _SCALAR_HINT),
+          "int()": ("__int__", _SCALAR_HINT), "bool()": ("__bool__", _SCALAR_HINT),
+          ".numpy()": ("numpy", _SCALAR_HINT), ".tolist()": ("tolist", _SCALAR_HINT),
+          "np.asarray(t)": ("__array__", "Use the engine's ops on the tensor itself.")}
+_ORIGINAL = {}
+
+
+def _traced_onehot(labels, z):
+    out = _ORIG_ONEHOT(labels, z)
+    tr = _trace
+    r = tr.ref(labels)
+    if isinstance(r, Var):
+        tr.op("ext", _onehot, (labels,), {"classes": z.shape[_losses._class_axis(z)],
+                                           "dtype": np.dtype(z.dtype), "axis":
+                                           _losses._class_axis(z)}, out)
+    return out
+
+
+def _onehot(labels, *, classes, dtype, axis):
+    """Integer labels as one-hot rows along `axis`, in `dtype`."""
+    column = np.expand_dims(labels, axis)
+    return (column == np.arange(classes).reshape((-1,) + (1,) * (labels.ndim - axis))).astype(
+        dtype)
+
+
+def _traced_labels(name, input, target, ignore_index):
+    labels, keep = _ORIG_LABELS(name, input, target, ignore_index)
+    x = _losses._data(input)
+    c = x.shape[1 if x.ndim > 1 else 0]
+    tr = _trace
+    if isinstance(tr.ref(labels), Var):
+        if 0 <= ignore_index < c:
+            raise CompileError(
+                f"compile: {name} with ignore_index={ignore_index}, one of the {c} classes: "
+                f"whether a batch holds ignored labels changes the computation; compile "
+                f"without ignore_index (or use class weights)")
+        tr.op("check", _check_labels, (labels,), {"name": name, "classes": c,
+                                                   "shape": x.shape}, None, pure=False)
+    return labels, keep
+
+
+class LabelError(ValueError, IndexError):
+    """A class label out of range."""
+
+
+def _check_labels(labels, *, name, classes, shape):
+    """Raise LabelError when a label is outside [0, classes): eager mode's check, every call."""
+    bad = (labels < 0) | (labels >= classes)
+    if bad.any():
+        at = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise LabelError(
+            f"{name}: label {labels[at]} at index {at} is out of range: labels must be in "
+            f"[0, {classes}) for {classes} classes (input shape {shape}, target shape "
+            f"{labels.shape}), or equal ignore_index to skip a sample")
+
+
+@contextlib.contextmanager
+def _tracing(tr):
+    global _trace, _real_record
+    if _trace is not None:
+        raise CompileError("compile: a compiled function called while another one is being "
+                           "traced; compile the outer function only")
+    _trace, _real_record = tr, _tape.record
+    saved = [(_P, "record", _traced_record), (_P, "_tracer", _traced_result),
+             (_tape, "record", _traced_record), (_losses, "_onehot", _traced_onehot),
+             (_losses, "_labels", _traced_labels)]
+    for what, (attr, hint) in _READS.items():
+        _ORIGINAL[what] = getattr(Tensor, attr)
+        saved.append((Tensor, attr, _value_read(what, hint)))
+    _ORIGINAL[".data"] = Tensor.data.fget
+    saved.append((Tensor, "data", property(
+        _value_read(".data", "Use the tensor itself in the engine's ops."), Tensor.data.fset)))
+    for name, uf in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
+                     ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal)]:
+        for attr in (f"__{name}__", name):
+            saved.append((Tensor, attr, _compare_hook(uf, getattr(Tensor, attr))))
+    nnmod = sys.modules.get("nn.module")
+    if nnmod is not None:
+        call = nnmod.Module.__call__
+
+        def module_call(self, *args, **kwargs):
+            tr.modules.setdefault(id(self), self)
+            return call(self, *args, **kwargs)
+
+        saved.append((nnmod.Module, "__call__", module_call))
+    saved.append((_act, "dropout", _traced_dropout))
+    saved.append((_norm, "_write", _traced_write))
+    originals = [(obj, attr, obj.__dict__.get(attr, _MISSING) if isinstance(obj, type)
+                  else getattr(obj, attr)) for obj, attr, _ in saved]
+    try:
+        for obj, attr, new in saved:
+            setattr(obj, attr, new)
+        yield tr
+    finally:
+        for obj, attr, old in reversed(originals):
+            if old is _MISSING:
+                delattr(obj, attr)
+            else:
+                setattr(obj, attr, old)
+        _trace = None
+
+
+_MISSING = object()
+_real_record = _tape.record
+_ORIG_ONEHOT = _losses._onehot
+_ORIG_LABELS = _losses._labels
+
+
+# -- dropout and batch norm: randomness and state as program lines ------------------------------
+
+_ORIG_DROPOUT = _act.dropout
+
+
+def _traced_dropout(input, p=0.5, training=True, inplace=False, *, generator=None):
+    if not training or p == 0:
+        return input
+    if inplace:
+        raise CompileError("compile: dropout(inplace=True) cannot be traced; use inplace=False")
+    if generator is not None and not isinstance(generator, np.random.Generator):
+        raise CompileError(
+            "compile: dropout with a seed as generator draws the same mask at every call; pass "
+            "a numpy Generator (or none) so that the program draws from it")
+    tr = _trace
+    rng = _act._generator if generator is None else generator
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    mask = _dropout_mask(rng, x.shape, p=p, dtype=np.dtype(x.dtype))
+    if tr.var_of.get(id(rng)) is None:
+        tr.new(rng, "rng", hint=_rng_source(rng))
+    tr.op("ext", _dropout_mask, (rng,), {"shape": x.shape, "p": p, "dtype": np.dtype(x.dtype)},
+          mask, pure=False)
+    return x * mask
+
+
+def _rng_source(rng):
+    """How a call finds the generator eager mode would use: nn's default generator is looked up
+    at each call (nn.manual_seed replaces it), any other is the object itself."""
+    layers = sys.modules.get("nn.layers")
+    if layers is not None and rng is layers._default_rng:
+        return lambda: layers._default_rng
+    if rng is _act._generator:
+        return lambda: _act._generator
+    return lambda: rng
+
+
+def _dropout_mask(rng, shape, *, p, dtype):
+    """Inverted dropout's mask: 0 with probability p, else 1 / (1 - p), drawn from `rng`."""
+    keep = rng.random(shape) >= p
+    return (keep / (1 - p) if p < 1 else keep * 0.0).astype(dtype)
+
+
+def _traced_write(stat, value):
+    tr = _trace
+    target = stat._data if isinstance(stat, Tensor) else stat
+    v = tr.var_of.get(id(target))
+    if v is None or v.array is not target or v.kind != "buffer":
+        raise CompileError("compile: batch_norm writes running statistics that are not a "
+                           "module's buffers; pass the module's buffers")
+    new = tr.ref(value)
+    val = np.asarray(value._data if isinstance(value, Tensor) else value)
+    tr.op("write", _write, (target, value), None, np.empty(0), pure=False)
+    del new, val
+    _norm_write(stat, value)
+
+
+def _write(buffer, value):
+    """buffer[...] = value, in place."""
+    np.copyto(buffer, value, casting="unsafe")
+
+
+_norm_write = _norm._write
+
+
+def _uniform(a):
+    a = np.asarray(a)
+    if a.size == 0:
+        return True
+    f = a.reshape(-1)[0]
+    return bool(np.all(a == f)) or (a.dtype.kind in "fc" and bool(np.all(np.isnan(a))))
+
+
+# -- from the trace to the program --------------------------------------------------------------
+
+_BINARY = {"add": ("+", 60), "sub": ("-", 60), "mul": ("*", 70), "div": ("/", 70),
+           "matmul": ("@", 70), "pow": ("**", 90)}
+_UFUNCS = {"exp": "np.exp", "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs",
+           "sign": "np.sign", "tanh": "np.tanh", "sin": "np.sin", "cos": "np.cos",
+           "log1p": "np.log1p", "expm1": "np.expm1", "maximum": "np.maximum",
+           "where": "np.where", "atan2": "np.arctan2"}
+_COMPARE = {np.equal: "==", np.not_equal: "!=", np.less: "<", np.less_equal: "<=",
+            np.greater: ">", np.greater_equal: ">="}
+
+
+def _lit(v):
+    """Python source for a constant option or operand."""
+    if isinstance(v, np.dtype):
+        return f"np.{v.name}" if v.name in ("float32", "float64", "int64", "int32", "bool") \
+            and v.name != "bool" else f"np.dtype({v.str!r})"
+    if isinstance(v, type) and issubclass(v, np.generic):
+        return f"np.{v.__name__}"
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float):
+        if v != v:
+            return "np.nan"
+        if v in (float("inf"), float("-inf")):
+            return "np.inf" if v > 0 else "-np.inf"
+        return repr(v)
+    if isinstance(v, tuple):
+        return "(" + ", ".join(map(_lit, v)) + ("," if len(v) == 1 else "") + ")"
+    if isinstance(v, list):
+        return "[" + ", ".join(map(_lit, v)) + "]"
+    if isinstance(v, slice):
+        return f"slice({_lit(v.start)}, {_lit(v.stop)}, {_lit(v.step)})"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_lit(k)}: {_lit(x)}" for k, x in v.items()) + "}"
+    if v is Ellipsis:
+        return "..."
+    if isinstance(v, _ndarray):
+        return None  # arrays are handled by the caller
+    return repr(v)
+
+
+class _Builder:
+    """Simplifies a trace and writes it out as the source of one function (or an op list)."""
+
+    def __init__(self, tr, inputs, outputs, effects_first=False):
+        self.tr, self.inputs, self.outputs = tr, inputs, outputs
+        self.helpers = {}  # name -> source
+        self.consts = {}  # name -> array (large constants, passed in the exec namespace)
+        self.alias = {}
+
+    def R(self, r):
+        while isinstance(r, Var) and r in self.alias:
+            r = self.alias[r]
+        return r
+
+    # simplification: fold, drop no-ops, share common subexpressions, remove dead code
+    def simplify(self):
+        seen, kept = {}, []
+        for op in self.tr.ops:
+            op.ins = [self.R(r) for r in op.ins]
+            if op.pure:
+                if op.kind == "prim" and not any(isinstance(r, Var) for r in op.ins):
+                    self.alias[op.out] = Const(op.out.array)
+                    continue
+                same = self.noop(op)
+                if same is not None:
+                    self.alias[op.out] = same
+                    continue
+                key = self.key(op)
+                if key is not None:
+                    if key in seen:
+                        self.alias[op.out] = seen[key]
+                        continue
+                    seen[key] = op.out
+            if op.kind == "prim" and op.fn.name in _BINARY and len(op.ins) == 2:
+                self.scalars(op)
+            kept.append(op)
+        outs = [self.R(r) for r in self.outputs]
+        live = {id(r) for r in outs if isinstance(r, Var)}
+        ops = []
+        for op in reversed(kept):
+            if op.pure and id(op.out) not in live:
+                continue
+            ops.append(op)
+            for r in op.ins:
+                if isinstance(r, Var):
+                    live.add(id(r))
+        ops.reverse()
+        for op in ops:
+            for r in op.ins:
+                if isinstance(r, Var):
+                    r.uses += 1
+        for r in outs:
+            if isinstance(r, Var):
+                r.uses += 2  # never inlined into the return
+        self.ops, self.outs = ops, outs
+
+    def scalars(self, op):
+        """A uniform constant array beside a value of the output's shape and dtype: a Python
+        scalar (the same numbers, numpy's weak promotion keeps the dtype); -1 * a: -a."""
+        out = op.out.array
+        for k in (0, 1):
+            c, other = op.ins[k], op.ins[1 - k]
+            if isinstance(c, Const) and isinstance(c.value, (_ndarray, np.generic)) \
+                    and isinstance(other, Var) and other.array.shape == out.shape \
+                    and other.array.dtype == out.dtype and np.ndim(c.value) <= out.ndim \
+                    and c.value.dtype.kind == out.dtype.kind == "f" and _uniform(c.value) \
+                    and np.size(c.value):
+                op.ins[k] = Const(float(np.asarray(c.value).reshape(-1)[0]))
+        if op.fn.name == "mul":
+            for k in (0, 1):
+                c = op.ins[k]
+                if isinstance(c, Const) and type(c.value) is float and c.value == -1.0 \
+                        and isinstance(op.ins[1 - k], Var):
+                    op.fn, op.ins = _P.OPS["neg"], [op.ins[1 - k]]
+                    return
+
+    def key(self, op):
+        parts = []
+        for r in op.ins:
+            if isinstance(r, Var):
+                parts.append(("v", id(r)))
+            elif isinstance(r.value, _ndarray):
+                parts.append(("a", id(r.value)))
+            else:
+                parts.append(("c", type(r.value), r.value))
+        try:
+            opts = tuple(sorted((k, _lit(v) if not isinstance(v, _ndarray) else id(v))
+                                for k, v in op.opts.items()))
+            return (op.kind, id(op.fn), tuple(parts), opts)
+        except TypeError:
+            return None
+
+    def noop(self, op):
+        if op.kind != "prim":
+            return None
+        name, ins, out = op.fn.name, op.ins, op.out.array
+        a = ins[0]
+        if name in ("to", "reshape", "expand") and isinstance(a, Var) \
+                and a.array.shape == out.shape and a.array.dtype == out.dtype:
+            return a
+        if name == "transpose" and tuple(op.opts["axes"]) == tuple(range(out.ndim)):
+            return a
+        if name in ("mul", "div", "add", "sub") and len(ins) == 2:
+            unit = 0 if name in ("add", "sub") else 1
+            for k in ((0, 1) if name in ("mul", "add") else (1,)):
+                c, other = ins[k], ins[1 - k]
+                if isinstance(c, Const) and isinstance(other, Var) \
+                        and other.array.shape == out.shape and other.array.dtype == out.dtype \
+                        and np.ndim(c.value) <= out.ndim and _is(c.value, unit):
+                    return other
+        return None
+
+    # names
+    def name_all(self, arg_names):
+        used = set(dir(builtins)) | {"np", "self"} | set(self.helpers)
+        counters = {}
+
+        def take(base):
+            base = re.sub(r"\W+", "_", base).strip("_") or "v"
+            if base[0].isdigit():
+                base = "v_" + base
+            name, k = base, 1
+            while name in used:
+                k += 1
+                name = f"{base}_{k}"
+            used.add(name)
+            return name
+
+        for v, name in self.inputs:
+            v.name = take(name)
+        for op in self.ops:
+            t = op.out.tensor if op.out is not None else None
+            if t is not None and t.name and not op.out.hint:
+                op.out.hint = t.name
+        for op in self.ops:
+            v = op.out
+            if v is None or v.name is not None:
+                continue
+            if v.pgrad is not None:
+                v.name = take("g_" + v.pgrad)
+            elif v.grad_of is not None and self.R(v.grad_of) is not None \
+                    and isinstance(self.R(v.grad_of), Var) and self.R(v.grad_of).name:
+                v.name = take("g_" + self.R(v.grad_of).name)
+            elif v.hint:
+                v.name = take(v.hint)
+            elif op.block is None and op.kind == "prim":
+                k = counters[op.fn.name] = counters.get(op.fn.name, 0) + 1
+                v.name = take(f"{op.fn.name}{k}") if v.uses != 1 else None
+            # other temporaries: inlined when used once, else named on emission
+        self.take = take
+
+    # emission
+    def operand(self, r, inline, prec):
+        """(source, precedence) of an operand."""
+        if isinstance(r, Var):
+            if r.name is None and id(r) in inline:
+                return inline[id(r)]
+            if r.name is None:
+                r.name = self.take("t")
+            return r.name, 100
+        v = r.value
+        if isinstance(v, _ndarray) or isinstance(v, np.generic):
+            a = np.asarray(v)
+            if a.size and _uniform(a) and a.ndim:
+                return f"np.full({_lit(a.shape)}, {_lit(a.reshape(-1)[0].item())}, " \
+                       f"{_lit(a.dtype)})", 100
+            if a.ndim == 0:
+                if a.dtype == np.float64:
+                    s = _lit(a.item())
+                    return (s, 100) if not s.startswith("-") else (s, 80)
+                return f"np.{a.dtype.name}({_lit(a.item())})", 100
+            if a.size <= 16 and a.dtype.kind in "biuf":
+                return f"np.array({_lit(a.tolist())}, {_lit(a.dtype)})", 100
+            name = f"C{len(self.consts)}"
+            self.consts[name] = a
+            return name, 100
+        s = _lit(v)
+        return s, (80 if s.startswith("-") else 100)
+
+    def expr(self, op, inline):
+        """The source of op's value and its precedence (100: an atom)."""
+        def arg(i, prec=0):
+            s, p = self.operand(op.ins[i], inline, prec)
+            return s if p > prec else f"({s})"
+
+        fn, opts = op.fn, op.opts
+        if op.kind == "ext" and fn in _COMPARE:
+            return f"{arg(0, 50)} {_COMPARE[fn]} {arg(1, 50)}", 50
+        if op.kind == "prim":
+            name = fn.name
+            if name in _BINARY and len(op.ins) == 2 and not opts:
+                sym, p = _BINARY[name]
+                if name == "pow":
+                    return f"{arg(0, p)} ** {arg(1, p - 1)}", p
+                return f"{arg(0, p - 1)} {sym} {arg(1, p)}", p
+            if name == "neg":
+                return f"-{arg(0, 79)}", 80
+            if name in _UFUNCS:
+                return f"{_UFUNCS[name]}({', '.join(arg(i) for i in range(len(op.ins)))})", 100
+            if name == "relu":
+                return f"np.maximum({arg(0)}, 0)", 100
+            if name == "linear":
+                xw = f"{arg(0, 69)} @ {arg(1, 100)}.T"
+                b = op.ins[2]
+                if isinstance(b, Const) and b.value is None:
+                    return xw, 70
+                return f"{xw} + {arg(2, 60)}", 60
+            if name in ("sum", "mean") or name == "max":
+                np_name = {"sum": "sum", "mean": "mean", "max": "max"}[name]
+                extra = ""
+                if opts.get("axis") is not None:
+                    extra += f", axis={_lit(opts['axis'])}"
+                if opts.get("keepdims"):
+                    extra += ", keepdims=True"
+                return f"np.{np_name}({arg(0)}{extra})", 100
+            if name == "reshape":
+                return f"{arg(0, 99)}.reshape({_lit(tuple(opts['shape']))})", 100
+            if name == "transpose":
+                axes = tuple(opts["axes"])
+                if axes == (1, 0):
+                    return f"{arg(0, 99)}.T", 100
+                return f"{arg(0, 99)}.transpose({_lit(axes)})", 100
+            if name == "expand":
+                return f"np.broadcast_to({arg(0)}, {_lit(tuple(opts['shape']))})", 100
+            if name == "to":
+                return f"{arg(0, 99)}.astype({_lit(np.dtype(opts['dtype']))})", 100
+            if name == "getitem" and self.plain_index(opts["idx"]):
+                return f"{arg(0, 99)}[{self.index(opts['idx'])}]", 100
+        # anything else: a helper function, defined in the source
+        hname = self.helper(op)
+        args = [arg(i) for i in range(len(op.ins))]
+        args += [f"{k}={self.option(v)}" for k, v in opts.items()]
+        return f"{hname}({', '.join(args)})", 100
+
+    def plain_index(self, idx):
+        items = idx if isinstance(idx, tuple) else (idx,)
+        return all(isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in items)
+
+    def index(self, idx):
+        items = idx if isinstance(idx, tuple) else (idx,)
+        out = []
+        for i in items:
+            if isinstance(i, slice):
+                out.append(":".join("" if x is None else str(x)
+                                    for x in (i.start, i.stop)) + ("" if i.step is None
+                                                                   else f":{i.step}"))
+            elif i is None:
+                out.append("None")
+            elif i is Ellipsis:
+                out.append("...")
+            else:
+                out.append(str(i))
+        return ", ".join(out) + ("," if len(items) == 1 and not isinstance(idx, tuple)
+                                 and False else "")
+
+    def option(self, v):
+        s = _lit(v)
+        if s is not None and not _has_array(v):
+            return s
+        name = f"C{len(self.consts)}"
+        self.consts[name] = v
+        return name
+
+    def helper(self, op):
+        fn = op.fn.fwd if op.kind == "prim" else op.fn
+        base = "_" + (op.fn.name if op.kind == "prim" else fn.__name__).lstrip("_")
+        if base in self.helpers:
+            return base
+        try:
+            src = textwrap.dedent(inspect.getsource(fn))
+        except (OSError, TypeError):
+            raise CompileError(f"compile: op '{base[1:]}' has no Python source to write into "
+                               f"the program") from None
+        src = re.sub(r"^@[\s\S]*?(?=^def )", "", src, flags=re.M)  # the registering decorator
+        src = re.sub(r"^def \w+\(", f"def {base}(", src, count=1, flags=re.M)
+        self.helpers[base] = src
+        self.deps(fn)
+        return base
+
+    def deps(self, fn):
+        """Module-level helpers that a helper calls: their source too (recursively)."""
+        g = fn.__globals__
+        for name in fn.__code__.co_names:
+            obj = g.get(name)
+            if inspect.isfunction(obj) and obj.__module__ == fn.__module__ \
+                    and name not in self.helpers and not hasattr(obj, "primitive"):
+                self.helpers[name] = textwrap.dedent(inspect.getsource(obj))
+                self.deps(obj)
+            elif obj is not None and not inspect.ismodule(obj) and not callable(obj) \
+                    and name not in self.helpers and name.isupper() or name.startswith("_") \
+                    and isinstance(obj, (dict, float, int, tuple)) and name not in self.helpers:
+                self.helpers[name] = f"{name} = {_lit(obj)}\n"
+
+    def emit(self, sig_name, arg_names, comments):
+        lines, inline = [], {}
+        consumer = {}
+        for op in self.ops:
+            for r in op.ins:
+                if isinstance(r, Var) and r.uses == 1:
+                    consumer[id(r)] = op
+        depth = {}
+        for op in self.ops:
+            text, prec = self.expr(op, inline)
+            v = op.out
+            if op.kind in ("check", "write"):
+                lines.append((text, op))
+                continue
+            d = 1 + max([depth.get(id(r), 0) for r in op.ins if isinstance(r, Var)], default=0)
+            c = consumer.get(id(v))
+            if v.name is None and c is not None and c.block is op.block and d < _INLINE_DEPTH \
+                    and op.pure and len(text) < 60:
+                inline[id(v)] = (text, prec)
+                depth[id(v)] = d
+                continue
+            if v.name is None:
+                v.name = self.take("t" if op.block is not None else "h")
+            lines.append((f"{v.name} = {text}", op))
+        return lines
+
+
+def _is(value, unit):
+    a = np.asarray(value)
+    return a.dtype.kind in "biuf" and a.size > 0 and bool(np.all(a == unit))
+
+
+def _has_array(v):
+    if isinstance(v, _ndarray):
+        return True
+    if isinstance(v, (tuple, list)):
+        return any(_has_array(x) for x in v)
+    return False
+
+
+# -- the compiled step -------------------------------------------------------------------------
+
+class _Program:
+    __slots__ = ("run", "source", "pvars", "modules", "modes", "extras", "grads", "single")
+
+
+def compile(fn, params=None):
+    """`fn` traced once per signature and run as a program of numpy lines (see the module
+    docstring and API.md, "Compiled steps"): `step = compile(fn, params=model.parameters())`,
+    then `loss = step(x, y)` fills each `p.grad` as `loss.backward()` would."""
+    return CompiledStep(fn, params)
+
+
+def _arg_names(fn, n):
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return [f"arg{i}" for i in range(n)]
+    names = []
+    for p in sig.parameters.values():
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind is p.VAR_POSITIONAL:
+            break
+    return [names[i] if i < len(names) else f"arg{i}" for i in range(n)]
+
+
+class CompiledStep:
+    """The callable `compile` returns: `step(*args)`, `step.source`, `step.signatures`."""
+
+    def __init__(self, fn, params):
+        self.fn = fn
+        self.params = None
+        if params is not None:
+            seen, ps = set(), []
+            for p in params:
+                if not isinstance(p, Tensor):
+                    raise TypeError(f"compile: params must be Tensors, got {type(p).__name__}")
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    ps.append(p)
+            self.params = ps
+        self._programs = {}  # argument key -> [programs for module modes]
+        self._order = []  # (key, modes) oldest first
+        self._last = None
+        functools.update_wrapper(self, fn, updated=())
+
+    @property
+    def source(self):
+        return None if self._last is None else self._last.source
+
+    @property
+    def signatures(self):
+        return list(self._order)
+
+    def _key(self, args):
+        key = []
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                d = a._data
+                key.append((d.shape, d.dtype.str))
+            elif isinstance(a, _ndarray):
+                key.append((a.shape, a.dtype.str))
+            else:
+                try:
+                    hash(a)
+                except TypeError:
+                    raise TypeError(
+                        f"compile: argument {i} ({type(a).__name__}) is unhashable; arguments "
+                        f"other than arrays are part of the signature by value: pass a tuple, or "
+                        f"an array") from None
+                key.append(("=", type(a), a))
+        return tuple(key)
+
+    def __call__(self, *args):
+        key = self._key(args)
+        progs = self._programs.get(key)
+        if progs is not None:
+            for prog in progs:
+                if all(m.training == mode for m, mode in zip(prog.modules, prog.modes)):
+                    self._last = prog
+                    return self._run(prog, args)
+        return self._trace(key, args)
+
+    def _run(self, prog, args):
+        params = self.params
+        inputs = [p._data for p in params] if params else []
+        for a in args:
+            inputs.append(a._data if isinstance(a, Tensor) else a)
+        for get in prog.extras:
+            inputs.append(get())
+        res = prog.run(*inputs)
+        if params is None:
+            outs = tuple(_tape.result(np.asarray(r)) for r in res)
+            return outs[0] if prog.single else outs
+        pending = {p: g for p, g in zip(params, res[1:]) if g is not None}
+        _tape._write_grads(pending, ())
+        return _tape.result(np.asarray(res[0]))
+
+    # -- tracing -------------------------------------------------------------------------------
+    def _trace(self, key, args):
+        tr = _Trace()
+        params = self.params or []
+        inputs = []
+        for i, p in enumerate(params):
+            name = p.name or str(i)
+            inputs.append((tr.new(p._data, "param"), "W_" + name))
+        targs = []
+        names = _arg_names(self.fn, len(args))
+        for a, name in zip(args, names):
+            if isinstance(a, (Tensor, _ndarray)):
+                arr = a._data if isinstance(a, Tensor) else a
+                v = tr.var_of.get(id(arr))
+                if v is None or v.array is not arr:
+                    v = tr.new(arr, "arg")
+                inputs.append((v, name))
+                targs.append(_fresh_tensor(arr))
+            else:  # a value of the signature: in the program as a constant
+                inputs.append((Var(None, "value"), name))
+                targs.append(a)
+        with _tracing(tr):
+            out = self.fn(*targs)
+            single = isinstance(out, Tensor)
+            outs = (out,) if single else tuple(out)
+            for o in outs:
+                if not isinstance(o, Tensor):
+                    raise CompileError(f"compile: fn must return a Tensor or a tuple of Tensors, "
+                                       f"got {type(o).__name__}")
+            grads = {}
+            if self.params is not None:
+                if len(outs) != 1 or out._data.size != 1:
+                    raise CompileError(
+                        f"compile: with params, fn must return a one-element Tensor (the loss), "
+                        f"got {'a tuple' if not single else f'shape {out.shape}'}")
+                targets = [p for p in params if p._rg]
+                if out._rg and targets:
+                    tr.mark = len(tr.ops)
+                    tr.block = True
+                    seed = Tensor(np.ones(out._data.shape, out._data.dtype))
+
+                    def watch(node, g, sent, pending):
+                        for op in tr.ops[tr.mark:]:
+                            op.block = node
+                        tr.mark = len(tr.ops)
+                        gv = tr.ref(g)
+                        if isinstance(gv, Var) and gv.grad_of is None:
+                            gv.grad_of = tr.nodes.get(node)
+
+                    found = _tape.sweep((out,), (seed,), True, True, targets=targets,
+                                        watch=watch)
+                    grads = {p: found[p] for p in targets if p in found}
+        prog = self._build(tr, inputs, outs, grads, names, args)
+        self._programs.setdefault(key, []).append(prog)
+        self._order.append(key + tuple(("train" if m else "eval", type(mod).__name__)
+                                       for mod, m in zip(prog.modules, prog.modes)))
+        self._last = prog
+        if self.params is None:
+            res = tuple(_tape.result(o._data) for o in outs)
+            return res[0] if single else res
+        _tape._write_grads({p: g._data for p, g in grads.items()}, ())
+        return _tape.result(out._data)
+
+    def _build(self, tr, inputs, outs, grads, names, args):
+        for o in outs:
+            v = tr.ref(o)
+            if isinstance(v, Var) and v.hint is None and v.kind == "op":
+                v.hint = "loss" if self.params is not None else None
+        outputs = [tr.ref(o) for o in outs]
+        palias = {}
+        if self.params is not None:
+            for i, p in enumerate(self.params):
+                g = grads.get(p)
+                r = tr.ref(g) if g is not None else Const(None)
+                outputs.append(r)
+                if isinstance(r, Var):
+                    palias.setdefault(id(r), []).append(p.name or str(i))
+        extras = []
+        for v in tr.var_of.values():
+            if v.kind in ("buffer", "rng"):
+                inputs.append((v, v.kind if v.kind == "rng" else (v.hint or "buffer")))
+                extras.append(v.hint if v.kind == "rng" else v.grad_of)
+        b = _Builder(tr, inputs, outputs)
+        b.simplify()
+        # the first param whose gradient a value is names it, unless the value has a name
+        for r in b.outs[1:] if self.params is not None else ():
+            if isinstance(r, Var) and r.kind == "op" and id(r) in palias and r.grad_of is None:
+                r.pgrad = palias[id(r)][0]
+        b.name_all(names)
+        body = b.emit("step", names, True)
+        prog = _Program()
+        prog.source, n_lines = self._source(b, inputs, body, palias)
+        prog.modules = list(tr.modules.values())
+        prog.modes = tuple(m.training for m in prog.modules)
+        prog.extras = extras
+        prog.single = len(outs) == 1 and isinstance(outs[0], Tensor)
+        ns = {"np": np, "__name__": "autograd_mini_compiled"}
+        ns.update(b.consts)
+        exec(builtins.compile(prog.source, "<compiled step>", "exec"), ns)
+        ns["LabelError"] = _losses.LabelError  # eager mode's class
+        prog.run = ns["step"]
+        return prog
+
+    def _source(self, b, inputs, body, palias):
+        out = ["import numpy as np", ""]
+        for name, src in b.helpers.items():
+            out += ["", src.rstrip(), ""]
+        if any(op.fn is _check_labels for op in b.ops):
+            out += ["", textwrap.dedent(inspect.getsource(LabelError)).rstrip(), ""]
+        params = ", ".join(v.name for v, _ in inputs)
+        out += ["", f"def step({params}):"]
+        doc = "forward, then backward" if self.params is not None else "forward"
+        out.append(f'    """The traced step: {doc} (written by autograd_mini.compile)."""')
+
+        def alias_lines(v):
+            res = []
+            for pname in palias.get(id(v), ()):
+                gname = "g_" + re.sub(r"\W+", "_", pname).strip("_")
+                if gname != v.name:
+                    res.append(f"    {gname} = {v.name}")
+            return res
+
+        for v, _ in inputs:
+            out += alias_lines(v)
+        started = False
+        for text, op in body:
+            if op.block is not None and not started and self.params is not None:
+                out.append("    # backward")
+                started = True
+            comment = ""
+            if op.block is not None and op.block is not True:
+                prim = op.block.prim
+                comment = f"  # {prim.name}: {prim.rule}"
+            out.append(f"    {text}{comment}")
+            if op.out is not None:
+                out += alias_lines(op.out)
+        rets = []
+        k = 0
+        for r in b.outs:
+            if isinstance(r, Var):
+                pn = None
+                if self.params is not None and k >= 1 and palias.get(id(r)):
+                    pname = self.params[k - 1].name or str(k - 1)
+                    pn = "g_" + re.sub(r"\W+", "_", pname).strip("_")
+                rets.append(pn if pn and pn != r.name and any(
+                    ln.strip().startswith(pn + " =") for ln in out) else r.name)
+            else:
+                rets.append(b.operand(r, {}, 0)[0])
+            k += 1
+        out.append(f"    return {', '.join(rets)}{',' if len(rets) == 1 else ''}")
+        return "\n".join(out) + "\n", len(out)

@@ -1,0 +1,278 @@
+"""Compiled steps (autograd_mini.compile, API.md v3): the program against eager mode.
+
+Each workload is run eagerly (fn, then backward) and compiled, on batches drawn after the trace
+(so a mask or one-hot baked from the first batch fails), comparing the loss and every p.grad:
+float64 to 1e-12 relative, float32 to 1e-5, and the dtypes.
+"""
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import autograd_mini as am
+import nn
+from autograd_mini import CompileError, Tensor
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+TOL = {np.float64: 1e-12, np.float32: 1e-5}
+
+
+def close(a, b, dtype):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype, (a.dtype, b.dtype)
+    assert a.shape == b.shape
+    scale = max(np.abs(b).max(initial=0.0), 1e-30)
+    assert np.abs(a - b).max(initial=0.0) <= TOL[dtype] * scale, np.abs(a - b).max()
+
+
+def eager_grads(fn, params, *args):
+    for p in params:
+        p.grad = None
+    loss = fn(*[Tensor(a) if isinstance(a, np.ndarray) else a for a in args])
+    loss.backward()
+    grads = [None if p.grad is None else p.grad.copy() for p in params]
+    for p in params:
+        p.grad = None
+    return loss.data.copy(), grads
+
+
+def check_against_eager(fn, params, batches, dtype):
+    """Every batch: the compiled loss and grads equal eager's (the first call is the trace)."""
+    step = am.compile(fn, params=params)
+    for args in batches:
+        want_loss, want = eager_grads(fn, params, *args)
+        loss = step(*args)
+        assert loss.grad_fn is None and not loss.requires_grad
+        close(loss.data, want_loss, dtype)
+        for p, w in zip(params, want):
+            if w is None:
+                assert p.grad is None
+            else:
+                close(p.grad, w, dtype)
+            p.grad = None
+    return step
+
+
+def digits_batches(n_in, n_out, dtype, k=3, batch=32, seed=0, labels=True):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(k):
+        x = rng.standard_normal((batch, n_in)).astype(dtype)
+        y = (rng.integers(0, n_out, batch) if labels
+             else rng.standard_normal((batch, n_out)).astype(dtype))
+        out.append((x, y))
+    return out
+
+
+MLPS = {"mlp_digits": ([64, 128, 64, 10], "relu", "ce"),
+        "mlp_wide": ([784, 256, 128, 10], "relu", "ce"),
+        "tiny_moons": ([2, 16, 16, 1], "tanh", "mse")}
+
+
+def mlp(name, dtype, seed=0):
+    sizes, act, loss = MLPS[name]
+    model = nn.MLP(sizes, activation=act, dtype=dtype, rng=seed)
+    loss_fn = nn.CrossEntropyLoss() if loss == "ce" else nn.MSELoss()
+    return model, loss_fn, sizes, loss
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(MLPS))
+def test_benchmark_mlps_match_eager(name, dtype):
+    model, loss_fn, sizes, loss = mlp(name, dtype)
+    params = list(model.parameters())
+    batches = digits_batches(sizes[0], sizes[-1], dtype, labels=loss == "ce")
+    step = check_against_eager(lambda x, y: loss_fn(model(x), y), params, batches, dtype)
+    assert len(step.signatures) == 1
+    src = step.source
+    assert "np.maximum" in src or "np.tanh" in src  # the activation is a program line
+    if loss == "ce":
+        assert "_onehot(y" in src  # the labels' one-hot is computed at each call
+
+
+def doc000(dtype=np.float64):
+    from _common import doc000_loss
+    rng = np.random.default_rng(0)
+    _, t = doc000_loss(rng.standard_normal((3, 1)), np.array([[1.0]]),
+                       np.random.default_rng(1))
+    W1, b1, W2, b2 = (t[k] for k in ("W1", "b1", "W2", "b2"))
+    for p, name in zip((W1, b1, W2, b2), ("W1", "b1", "W2", "b2")):
+        p.data = p.data.astype(dtype)
+        p.name = name
+
+    def J(x, y):
+        z1 = b1 + W1 @ x
+        z1.name = "z1"
+        a1 = z1.sigmoid()
+        a1.name = "a1"
+        z2 = b2 + W2 @ a1
+        z2.name = "z2"
+        a2 = z2.sigmoid()
+        a2.name = "a2"
+        return -(y * a2.log() + (1 - y) * (1 - a2).log())
+
+    return J, [W1, b1, W2, b2]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_doc000_network_matches_eager_and_reads_as_its_formulas(dtype):
+    J, params = doc000(dtype)
+    rng = np.random.default_rng(5)
+    batches = [(rng.standard_normal((3, 1)).astype(dtype), np.array([[y]], dtype))
+               for y in (1.0, 0.0, 1.0)]
+    step = check_against_eager(J, params, batches, dtype)
+    lines = [ln.strip() for ln in step.source.splitlines()]
+    # F0.3-F0.6 in delta form, names from the model, backward in reverse order of the forward
+    # (1 - a2) is shared with the forward's log(1 - a2), so it has a name there
+    want = [r"g_z2 = g_a2 \* a2 \* (\(1 - a2\)|sub\d)", "g_b2 = g_z2", r"g_W2 = g_z2 @ a1\.T",
+            r"g_a1 = W_W2\.T @ g_z2", r"g_z1 = g_a1 \* a1 \* \(1 - a1\)", "g_b1 = g_z1",
+            r"g_W1 = g_z1 @ x\.T"]
+    found = [next(i for i, ln in enumerate(lines) if re.fullmatch(w, ln.split("  #")[0]))
+             for w in want]
+    assert found == sorted(found)
+    assert "# sigmoid: dx = g * out * (1 - out)" in step.source
+    assert lines[-1] == "return loss, g_W1, g_b1, g_W2, g_b2"
+    assert re.search(r"^def step\(W_W1, W_b1, W_W2, W_b2, x, y\):", step.source, re.M)
+
+
+def standalone(source):
+    """The source exec'd in a fresh namespace: its only import is numpy."""
+    imports = [ln for ln in source.splitlines() if re.match(r"\s*(import|from)\s", ln)]
+    assert imports == ["import numpy as np"]
+    ns = {}
+    exec(source, ns)
+    return ns["step"]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_source_alone_reproduces_loss_and_gradients(dtype):
+    model, loss_fn, sizes, _ = mlp("mlp_digits", dtype)
+    params = list(model.parameters())
+    step = am.compile(lambda x, y: loss_fn(model(x), y), params=params)
+    (x0, y0), (x, y) = digits_batches(64, 10, dtype, k=2)
+    step(x0, y0)
+    run = standalone(step.source)
+    loss, *grads = run(*[p.data for p in params], x, y)
+    want_loss, want = eager_grads(lambda x, y: loss_fn(model(x), y), params, x, y)
+    close(np.asarray(loss), want_loss, dtype)
+    for g, w in zip(grads, want):
+        close(g, w, dtype)
+
+
+def test_source_is_none_before_the_first_call_and_names_params():
+    model, loss_fn, *_ = mlp("tiny_moons", np.float64)
+    step = am.compile(lambda x, y: loss_fn(model(x), y), params=model.parameters())
+    assert step.source is None and step.signatures == []
+    x, y = digits_batches(2, 1, np.float64, k=1, labels=False)[0]
+    step(x, y)
+    defs = re.findall(r"^def (\w+)\((.*)\):", step.source, re.M)
+    assert defs[-1] == ("step", "W_0_weight, W_0_bias, W_2_weight, W_2_bias, W_4_weight, "
+                                "W_4_bias, x, y")
+    assert step.source.rstrip().splitlines()[-1].strip() == (
+        "return loss, g_0_weight, g_0_bias, g_2_weight, g_2_bias, g_4_weight, g_4_bias")
+
+
+def test_grads_accumulate_and_unused_params_keep_theirs():
+    model, loss_fn, *_ = mlp("tiny_moons", np.float64)
+    params = list(model.parameters())
+    unused = nn.Parameter(np.ones(3))
+    unused.grad = np.full(3, 7.0)
+    step = am.compile(lambda x, y: loss_fn(model(x), y), params=params + [unused, params[0]])
+    batches = digits_batches(2, 1, np.float64, k=3, labels=False)
+    f = lambda x, y: loss_fn(model(x), y)
+    want = [np.zeros_like(p.data) for p in params]
+    for x, y in batches:
+        _, g = eager_grads(f, params, x, y)
+        want = [w + gi for w, gi in zip(want, g)]
+    for x, y in batches:  # no zero_grad between calls: the sums, as backward gives
+        step(x, y)
+    for p, w in zip(params, want):
+        close(p.grad, w, np.float64)
+    assert np.array_equal(unused.grad, np.full(3, 7.0))
+
+
+@pytest.mark.parametrize("opt", ["SGD", "Adam"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_thirty_optimizer_steps_equal_eager(opt, dtype):
+    runs = []
+    for compiled in (False, True):
+        model, loss_fn, sizes, _ = mlp("mlp_digits", dtype, seed=3)
+        params = list(model.parameters())
+        o = getattr(nn.optim, opt)(params, lr=0.05 if opt == "SGD" else 1e-3)
+        f = lambda x, y: loss_fn(model(x), y)
+        step = am.compile(f, params=params) if compiled else None
+        losses = []
+        for x, y in digits_batches(64, 10, dtype, k=30, seed=7):
+            o.zero_grad()
+            if compiled:
+                loss = step(x, y)
+            else:
+                loss = f(Tensor(x), y)
+                loss.backward()
+            o.step()
+            losses.append(loss.item())
+        runs.append((losses, [p.data.copy() for p in params]))
+    (l0, w0), (l1, w1) = runs
+    tol = 1e-10 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(l1, l0, rtol=tol)
+    for a, b in zip(w1, w0):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def test_params_are_read_at_each_call():
+    model, loss_fn, *_ = mlp("tiny_moons", np.float64)
+    params = list(model.parameters())
+    f = lambda x, y: loss_fn(model(x), y)
+    step = am.compile(f, params=params)
+    x, y = digits_batches(2, 1, np.float64, k=1, labels=False)[0]
+    step(x, y)
+    params[0].data = params[0].data * 2.0  # a new array
+    with am.no_grad():
+        params[2].data[...] = 0.5  # written in place
+    want_loss, want = eager_grads(f, params, x, y)
+    for p in params:
+        p.grad = None
+    close(step(x, y).data, want_loss, np.float64)
+    for p, w in zip(params, want):
+        close(p.grad, w, np.float64)
+
+
+def test_retraces_on_shape_dtype_and_mode():
+    model, loss_fn, *_ = mlp("tiny_moons", np.float64)
+    step = am.compile(lambda x, y: loss_fn(model(x), y), params=model.parameters())
+    x, y = digits_batches(2, 1, np.float64, k=1, labels=False)[0]
+    step(x, y)
+    step(Tensor(x + 1), y)  # a Tensor and an ndarray of one shape and dtype: one signature
+    assert len(step.signatures) == 1
+    step(x[:5], y[:5])
+    assert len(step.signatures) == 2
+    step(x.astype(np.float32), y)
+    assert len(step.signatures) == 3
+    model.eval()
+    step(x, y)
+    assert len(step.signatures) == 4
+    model.train()
+    step(x, y)
+    assert len(step.signatures) == 4
+    assert step.signatures[0][0] == ((32, 2), np.dtype(np.float64).str)
+
+
+def test_unhashable_argument_is_a_type_error_naming_it():
+    step = am.compile(lambda x, k: x * 2)
+    with pytest.raises(TypeError, match="argument 1 .list."):
+        step(np.ones(3), [1, 2])
+
+
+def test_without_params_returns_outputs_and_python_values_are_part_of_the_signature():
+    step = am.compile(lambda x, k: ((x * k).sin(), x.sum()))
+    x = np.linspace(0, 1, 5)
+    for k in (2.0, 3.0, 2.0):
+        a, b = step(x, k)
+        assert isinstance(a, Tensor) and a.grad_fn is None
+        np.testing.assert_array_equal(a.data, np.sin(x * k))
+        np.testing.assert_array_equal(b.data, x.sum())
+    assert len(step.signatures) == 2
+    one = am.compile(lambda x: x.exp())
+    assert isinstance(one(x), Tensor) and isinstance(one(x + 1), Tensor)
