@@ -18,6 +18,7 @@ trace time, the reads of a traced tensor's values that would bake a branch (`.it
 import builtins
 import contextlib
 import functools
+import gc
 import inspect
 import re
 import sys
@@ -39,7 +40,7 @@ class CompileError(RuntimeError):
     """What the tracer cannot carry into a program: the op (or Function), why, and the way out."""
 
 
-_LONG = 20000  # programs with more lines run as a loop over an op list (no exec of the source)
+_LONG = 5000  # programs with more lines run as a loop over an op list (no exec of the source)
 _INLINE_DEPTH = 6  # how deeply single-use temporaries nest into one expression
 
 
@@ -207,12 +208,13 @@ def _value_read(what, instead):
     return refuse
 
 
-_SCALAR_HINT = ("Compute with tensors instead: `where(cond, a, b)` or a mask (`x * (x > 0)`) "
-                "for a choice per element; read values only outside the compiled function.")
+_SCALAR_HINT = ("Compute with the tensor's ops instead: `where(cond, a, b)` or a mask "
+                "(`x * (x > 0)`) for a choice per element; read values only outside the "
+                "compiled function.")
 _READS = {"item()": ("item", _SCALAR_HINT), "float()": ("__float__", _SCALAR_HINT),
           "int()": ("__int__", _SCALAR_HINT), "bool()": ("__bool__", _SCALAR_HINT),
           ".numpy()": ("numpy", _SCALAR_HINT), ".tolist()": ("tolist", _SCALAR_HINT),
-          "np.asarray(t)": ("__array__", "Use the engine's ops on the tensor itself.")}
+          "np.asarray(t)": ("__array__", _SCALAR_HINT)}
 _ORIGINAL = {}
 
 
@@ -280,7 +282,7 @@ def _tracing(tr):
         saved.append((Tensor, attr, _value_read(what, hint)))
     _ORIGINAL[".data"] = Tensor.data.fget
     saved.append((Tensor, "data", property(
-        _value_read(".data", "Use the tensor itself in the engine's ops."), Tensor.data.fset)))
+        _value_read(".data", _SCALAR_HINT), Tensor.data.fset)))
     for name, uf in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
                      ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal)]:
         for attr in (f"__{name}__", name):
@@ -397,6 +399,7 @@ _UFUNCS = {"exp": "np.exp", "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs",
            "sign": "np.sign", "tanh": "np.tanh", "sin": "np.sin", "cos": "np.cos",
            "log1p": "np.log1p", "expm1": "np.expm1", "maximum": "np.maximum",
            "where": "np.where", "atan2": "np.arctan2"}
+_NOOPS = {"to", "reshape", "expand", "transpose", "mul", "div", "add", "sub"}
 _COMPARE = {np.equal: "==", np.not_equal: "!=", np.less: "<", np.less_equal: "<=",
             np.greater: ">", np.greater_equal: ">="}
 
@@ -447,43 +450,41 @@ class _Builder:
 
     # simplification: fold, drop no-ops, share common subexpressions, remove dead code
     def simplify(self):
-        seen, kept = {}, []
-        for op in self.tr.ops:
-            op.ins = [self.R(r) for r in op.ins]
+        seen, kept, alias = {}, [], self.alias
+        for op in self.tr.ops:  # alias values are resolved when set: one look-up each
+            ins = op.ins = [alias.get(r, r) for r in op.ins]
             if op.pure:
-                if op.kind == "prim" and not any(isinstance(r, Var) for r in op.ins):
-                    self.alias[op.out] = Const(op.out.array)
+                if op.kind == "prim" and not any(type(r) is Var for r in ins):
+                    alias[op.out] = Const(op.out.array)
                     continue
-                same = self.noop(op)
+                if op.kind == "prim" and op.fn.name in _BINARY and len(ins) == 2 \
+                        and any(type(r) is Const for r in ins):
+                    self.scalars(op)
+                same = self.noop(op) if op.kind == "prim" and op.fn.name in _NOOPS else None
                 if same is not None:
-                    self.alias[op.out] = same
+                    alias[op.out] = same
                     continue
                 key = self.key(op)
                 if key is not None:
                     if key in seen:
-                        self.alias[op.out] = seen[key]
+                        alias[op.out] = seen[key]
                         continue
                     seen[key] = op.out
-            if op.kind == "prim" and op.fn.name in _BINARY and len(op.ins) == 2:
-                self.scalars(op)
             kept.append(op)
-        outs = [self.R(r) for r in self.outputs]
-        live = {id(r) for r in outs if isinstance(r, Var)}
+        outs = [alias.get(r, r) for r in self.outputs]
+        live = {id(r) for r in outs if type(r) is Var}
         ops = []
         for op in reversed(kept):
             if op.pure and id(op.out) not in live:
                 continue
             ops.append(op)
             for r in op.ins:
-                if isinstance(r, Var):
+                if type(r) is Var:
                     live.add(id(r))
-        ops.reverse()
-        for op in ops:
-            for r in op.ins:
-                if isinstance(r, Var):
                     r.uses += 1
+        ops.reverse()
         for r in outs:
-            if isinstance(r, Var):
+            if type(r) is Var:
                 r.uses += 2  # never inlined into the return
         self.ops, self.outs = ops, outs
 
@@ -510,15 +511,16 @@ class _Builder:
     def key(self, op):
         parts = []
         for r in op.ins:
-            if isinstance(r, Var):
-                parts.append(("v", id(r)))
+            if type(r) is Var:
+                parts.append(id(r))
             elif isinstance(r.value, _ndarray):
                 parts.append(("a", id(r.value)))
             else:
                 parts.append(("c", type(r.value), r.value))
         try:
-            opts = tuple(sorted((k, _lit(v) if not isinstance(v, _ndarray) else id(v))
-                                for k, v in op.opts.items()))
+            opts = () if not op.opts else tuple(
+                (k, _lit(v) if not isinstance(v, _ndarray) else id(v))
+                for k, v in op.opts.items())
             return (op.kind, id(op.fn), tuple(parts), opts)
         except TypeError:
             return None
@@ -546,16 +548,18 @@ class _Builder:
     # names
     def name_all(self, arg_names):
         used = set(dir(builtins)) | {"np", "self"} | set(self.helpers)
-        counters = {}
+        counters = {}  # base name -> last suffix taken
+        kinds = {}  # op name -> forward values so named
 
         def take(base):
             base = re.sub(r"\W+", "_", base).strip("_") or "v"
             if base[0].isdigit():
                 base = "v_" + base
-            name, k = base, 1
+            name, k = base, counters.get(base, 1)
             while name in used:
                 k += 1
                 name = f"{base}_{k}"
+            counters[base] = k
             used.add(name)
             return name
 
@@ -577,7 +581,7 @@ class _Builder:
             elif v.hint:
                 v.name = take(v.hint)
             elif op.block is None and op.kind == "prim":
-                k = counters[op.fn.name] = counters.get(op.fn.name, 0) + 1
+                k = kinds[op.fn.name] = kinds.get(op.fn.name, 0) + 1
                 v.name = take(f"{op.fn.name}{k}") if v.uses != 1 else None
             # other temporaries: inlined when used once, else named on emission
         self.take = take
@@ -633,7 +637,7 @@ class _Builder:
             if name == "relu":
                 return f"np.maximum({arg(0)}, 0)", 100
             if name == "linear":
-                xw = f"{arg(0, 69)} @ {arg(1, 100)}.T"
+                xw = f"{arg(0, 69)} @ {arg(1, 99)}.T"
                 b = op.ins[2]
                 if isinstance(b, Const) and b.value is None:
                     return xw, 70
@@ -751,7 +755,62 @@ class _Builder:
         return lines
 
 
+def _callable(op):
+    if op.kind == "prim":
+        fn = op.fn.fwd
+    elif op.kind == "write":
+        fn = _write
+    else:
+        fn = op.fn
+    return functools.partial(fn, **op.opts) if op.opts else fn
+
+
+def _interpreter(b, inputs):
+    """The program as a loop over (function, input slots, output slot): for very long programs,
+    where building a Python function of every line would take longer than the loop runs."""
+    slot, values = {}, []
+    n_in = len(inputs)
+    for i, (v, _) in enumerate(inputs):
+        slot[id(v)] = i
+    n = n_in
+
+    def index(r):
+        nonlocal n
+        if isinstance(r, Var):
+            return slot[id(r)]
+        values.append((n, _P._constant(r.value) if isinstance(r.value, np.generic)
+                       else r.value))
+        n += 1
+        return n - 1
+
+    code = []
+    for op in b.ops:
+        ins = tuple(index(r) for r in op.ins)
+        out = -1
+        if op.out is not None and op.kind not in ("check", "write"):
+            out = slot[id(op.out)] = n
+            n += 1
+        code.append((_callable(op), ins, out))
+    outs = tuple(index(r) for r in b.outs)
+    size = n
+
+    def run(*args):
+        env = [None] * size
+        env[:n_in] = args
+        for i, v in values:
+            env[i] = v
+        for f, ins, out in code:
+            r = f(*[env[i] for i in ins])
+            if out >= 0:
+                env[out] = r
+        return tuple(env[i] for i in outs)
+
+    return run
+
+
 def _is(value, unit):
+    if type(value) in (int, float):
+        return value == unit
     a = np.asarray(value)
     return a.dtype.kind in "biuf" and a.size > 0 and bool(np.all(a == unit))
 
@@ -767,7 +826,14 @@ def _has_array(v):
 # -- the compiled step -------------------------------------------------------------------------
 
 class _Program:
-    __slots__ = ("run", "source", "pvars", "modules", "modes", "extras", "grads", "single")
+    __slots__ = ("run", "_source", "_lazy", "modules", "modes", "extras", "single")
+
+    @property
+    def source(self):
+        if self._source is None:  # a long program: written out when first asked for
+            self._source = self._lazy()
+            self._lazy = None
+        return self._source
 
 
 def compile(fn, params=None):
@@ -865,6 +931,17 @@ class CompiledStep:
 
     # -- tracing -------------------------------------------------------------------------------
     def _trace(self, key, args):
+        # the trace makes a few objects per op and frees none: the cyclic collector's passes
+        # over them would cost more than the trace (quadratic in a long chain)
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._trace_and_build(key, args)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _trace_and_build(self, key, args):
         tr = _Trace()
         params = self.params or []
         inputs = []
@@ -951,17 +1028,24 @@ class CompiledStep:
         for r in b.outs[1:] if self.params is not None else ():
             if isinstance(r, Var) and r.kind == "op" and id(r) in palias and r.grad_of is None:
                 r.pgrad = palias[id(r)][0]
-        b.name_all(names)
-        body = b.emit("step", names, True)
         prog = _Program()
-        prog.source, n_lines = self._source(b, inputs, body, palias)
         prog.modules = list(tr.modules.values())
         prog.modes = tuple(m.training for m in prog.modules)
         prog.extras = extras
         prog.single = len(outs) == 1 and isinstance(outs[0], Tensor)
+
+        def write():
+            b.name_all(names)
+            return self._source(b, inputs, b.emit("step", names, True), palias)[0]
+
+        if len(b.ops) > _LONG:  # compiling a function this long costs more than a loop
+            prog.run = _interpreter(b, inputs)
+            prog._source, prog._lazy = None, write
+            return prog
+        prog._source = write()
         ns = {"np": np, "__name__": "autograd_mini_compiled"}
         ns.update(b.consts)
-        exec(builtins.compile(prog.source, "<compiled step>", "exec"), ns)
+        exec(builtins.compile(prog._source, "<compiled step>", "exec"), ns)
         ns["LabelError"] = _losses.LabelError  # eager mode's class
         prog.run = ns["step"]
         return prog

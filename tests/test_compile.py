@@ -276,3 +276,96 @@ def test_without_params_returns_outputs_and_python_values_are_part_of_the_signat
     assert len(step.signatures) == 2
     one = am.compile(lambda x: x.exp())
     assert isinstance(one(x), Tensor) and isinstance(one(x + 1), Tensor)
+
+
+class Softplus(am.Function):
+    """y = log(1 + e^x), dy/dx = sigmoid(x): a backward written with Tensor ops."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return (1 + x.exp()).log()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, = ctx.saved_tensors
+        return grad_output * x.sigmoid()
+
+
+class RawSoftplus(Softplus):
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, = ctx.saved_tensors
+        return grad_output * (1 / (1 + np.exp(-x.data)))  # leaves the engine
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_function_with_tensor_backward_compiles(dtype):
+    rng = np.random.default_rng(0)
+    W = Tensor(rng.standard_normal((4, 3)).astype(dtype), requires_grad=True)
+    f = lambda x: (Softplus.apply(x @ W) * x.sum(axis=1, keepdims=True)).mean()
+    batches = [(rng.standard_normal((5, 4)).astype(dtype),) for _ in range(3)]
+    step = check_against_eager(f, [W], batches, dtype)
+    assert "_sigmoid(" in step.source
+
+
+def test_function_whose_backward_leaves_the_engine_raises_naming_it():
+    W = Tensor(np.ones((4, 3)), requires_grad=True)
+    step = am.compile(lambda x: RawSoftplus.apply(x @ W).sum(), params=[W])
+    with pytest.raises(CompileError, match="RawSoftplus"):
+        step(np.ones((2, 4)))
+    assert W.grad is None
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_long_chain_matches_eager(dtype):
+    w = Tensor(np.array([0.3, -0.2], dtype), requires_grad=True)
+
+    def chain(x):
+        t = x * w
+        for _ in range(10**4 // 3):
+            t = (t * 1.0001 + 0.001).tanh()
+        return t.sum()
+
+    step = check_against_eager(chain, [w], [(np.array([0.5, 0.7], dtype),),
+                                            (np.array([-1.5, 0.1], dtype),)], dtype)
+    assert step.source.count("np.tanh(") >= 10**4 // 3
+
+
+def test_labels_are_checked_at_every_call():
+    model, loss_fn, *_ = mlp("mlp_digits", np.float64)
+    step = am.compile(lambda x, y: loss_fn(model(x), y), params=model.parameters())
+    batches = digits_batches(64, 10, np.float64, k=3)
+    for x, y in batches[:2]:
+        step(x, y)
+    grads = [p.grad.copy() for p in model.parameters()]
+    x, y = batches[2]
+    y[7] = 10
+    with pytest.raises(am.losses.LabelError, match=r"label 10 at index \(7,\) is out of range"):
+        step(x, y)
+    for p, g in zip(model.parameters(), grads):  # a call that raises changes no .grad
+        np.testing.assert_array_equal(p.grad, g)
+
+
+@pytest.mark.parametrize("read", [
+    lambda t: t.sum().item(), lambda t: bool(t.sum() > 0), lambda t: float(t.sum()),
+    lambda t: int(t.sum()), lambda t: t.numpy(), lambda t: t.data, lambda t: np.asarray(t)])
+def test_value_reads_raise_at_trace_time(read):
+    w = Tensor(np.ones(3), requires_grad=True)
+
+    def f(x):
+        y = x * w
+        if read(y) is None:  # value-dependent control flow
+            y = -y
+        return y.sum()
+
+    step = am.compile(f, params=[w])
+    with pytest.raises(CompileError, match="reads a traced tensor's values.*where"):
+        step(np.ones(3))
+    assert w.grad is None and step.signatures == []
+
+
+def test_non_scalar_result_with_params_raises():
+    w = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(CompileError, match="one-element Tensor"):
+        am.compile(lambda x: x * w, params=[w])(np.ones(3))
