@@ -69,11 +69,12 @@ class Const:
 class Op:
     """One line of the program: `out = fn(*ins, **opts)`."""
 
-    __slots__ = ("kind", "fn", "ins", "opts", "out", "block", "pure", "label")
+    __slots__ = ("kind", "fn", "ins", "opts", "out", "block", "pure", "label", "npos")
 
     def __init__(self, kind, fn, ins, opts, out, pure=True, label=None):
         self.kind, self.fn, self.ins, self.opts, self.out = kind, fn, ins, opts, out
         self.block, self.pure, self.label = None, pure, label
+        self.npos = len(ins)
 
 
 class _Trace:
@@ -102,6 +103,10 @@ class _Trace:
     def op(self, kind, fn, inputs, opts, out, name=None, pure=True):
         """Record `out = fn(*inputs, **opts)`; `out` is the result array (or Tensor)."""
         ins = [self.ref(a) for a in inputs]
+        npos = len(ins)
+        if opts and any(_has_array(v) for v in opts.values()):
+            # an index array computed from the inputs (labels as an index): an operand too
+            opts = {k: self.lift(v, ins) for k, v in opts.items()}
         arr = out._data if isinstance(out, Tensor) else out
         known = self.var_of.get(id(arr))
         if known is not None and known.array is arr:
@@ -109,6 +114,7 @@ class _Trace:
         if pure and not any(isinstance(r, Var) for r in ins):
             return None  # a constant: folded at trace time
         o = Op(kind, fn, ins, opts or {}, None, pure, name)
+        o.npos = npos
         o.out = self.new(arr, "op", o)
         if isinstance(out, Tensor):
             o.out.tensor = out  # its .name, given after the op ran, names the value
@@ -116,6 +122,42 @@ class _Trace:
                 self.nodes[out.grad_fn] = o.out
         self.ops.append(o)
         return o.out
+
+
+    def lift(self, v, ins):
+        if isinstance(v, _ndarray):
+            r = self.ref(v)
+            if isinstance(r, Var):
+                ins.append(r)
+                return _Slot(len(ins) - 1)
+            return v
+        if isinstance(v, (tuple, list)):
+            return type(v)(self.lift(x, ins) for x in v)
+        return v
+
+
+class _Slot:
+    """In an op's options: the value of its operand i (an index array the program computes)."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i):
+        self.i = i
+
+    def __repr__(self):
+        return f"_Slot({self.i})"
+
+
+def _fill(v, vals):
+    if isinstance(v, _Slot):
+        return vals[v.i]
+    if isinstance(v, (tuple, list)):
+        return type(v)(_fill(x, vals) for x in v)
+    return v
+
+
+def _has_slot(v):
+    return isinstance(v, _Slot) or isinstance(v, (tuple, list)) and any(map(_has_slot, v))
 
 
 _trace = None  # the active trace (one at a time: tracing is a global mode)
@@ -663,10 +705,14 @@ class _Builder:
                 return f"{arg(0, 99)}.astype({_lit(np.dtype(opts['dtype']))})", 100
             if name == "getitem" and self.plain_index(opts["idx"]):
                 return f"{arg(0, 99)}[{self.index(opts['idx'])}]", 100
+            if name == "getitem":
+                idx = opts["idx"]
+                text = self.value(idx, arg) if isinstance(idx, tuple) else self.value(idx, arg)
+                return f"{arg(0, 99)}[{text}]", 100
         # anything else: a helper function, defined in the source
         hname = self.helper(op)
-        args = [arg(i) for i in range(len(op.ins))]
-        args += [f"{k}={self.option(v)}" for k, v in opts.items()]
+        args = [arg(i) for i in range(op.npos)]
+        args += [f"{k}={self.value(v, arg)}" for k, v in opts.items()]
         return f"{hname}({', '.join(args)})", 100
 
     def plain_index(self, idx):
@@ -689,6 +735,19 @@ class _Builder:
                 out.append(str(i))
         return ", ".join(out) + ("," if len(items) == 1 and not isinstance(idx, tuple)
                                  and False else "")
+
+    def value(self, v, arg):
+        """Source of an option: literals, operands in slots, arrays as constants."""
+        if isinstance(v, _Slot):
+            return arg(v.i)
+        if isinstance(v, tuple):
+            return "(" + ", ".join(self.value(x, arg) for x in v) + ("," if len(v) == 1 else "") \
+                + ")"
+        if isinstance(v, list):
+            return "[" + ", ".join(self.value(x, arg) for x in v) + "]"
+        if isinstance(v, _ndarray):
+            return self.operand(Const(v), {}, 0)[0]
+        return self.option(v)
 
     def option(self, v):
         s = _lit(v)
@@ -762,7 +821,12 @@ def _callable(op):
         fn = _write
     else:
         fn = op.fn
-    return functools.partial(fn, **op.opts) if op.opts else fn
+    opts, npos = op.opts, op.npos
+    if any(_has_slot(v) for v in opts.values()):
+        def call(*vals):
+            return fn(*vals[:npos], **{k: _fill(v, vals) for k, v in opts.items()})
+        return call
+    return functools.partial(fn, **opts) if opts else fn
 
 
 def _interpreter(b, inputs):

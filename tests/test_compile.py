@@ -369,3 +369,18 @@ def test_non_scalar_result_with_params_raises():
     w = Tensor(np.ones(3), requires_grad=True)
     with pytest.raises(CompileError, match="one-element Tensor"):
         am.compile(lambda x: x * w, params=[w])(np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_an_index_computed_from_the_inputs_is_a_program_operand(dtype):
+    rng = np.random.default_rng(1)
+    W = Tensor(rng.standard_normal((4, 5)).astype(dtype), requires_grad=True)
+
+    def nll(x, y):
+        logp = (x @ W).log_softmax(axis=1)
+        return -logp[np.arange(len(y)), y].mean()
+
+    batches = [(rng.standard_normal((6, 4)).astype(dtype), rng.integers(0, 5, 6))
+               for _ in range(3)]
+    step = check_against_eager(nll, [W], batches, dtype)
+    assert re.search(r"\[\((C\d+|np\.array\(.*\)), y\)\]", step.source)  # y indexes, each call
