@@ -30,6 +30,7 @@ from . import losses as _losses
 from . import primitives as _P
 from . import tape as _tape
 from .compositions import activations as _act
+from .compositions import conv as _conv
 from .compositions import normalization as _norm
 from .tensor import Tensor, _ndarray
 
@@ -84,6 +85,8 @@ class _Trace:
         self.mark = 0  # ops before this index are placed (forward or an earlier backward block)
         self.function = None  # the Function whose backward runs now (for errors)
         self.modules = {}  # id -> module whose forward ran
+        self.getters = {}  # id(Var) of a buffer or generator -> how a call finds it
+        self.written = set()  # ids of the buffers written
 
     def new(self, array, kind, op=None, hint=None):
         v = Var(array, kind, op, hint)
@@ -338,8 +341,25 @@ def _tracing(tr):
             return call(self, *args, **kwargs)
 
         saved.append((nnmod.Module, "__call__", module_call))
-    saved.append((_act, "dropout", _traced_dropout))
-    saved.append((_norm, "_write", _traced_write))
+    for orig, new in ((_ORIG_DROPOUT, _traced_dropout), (_ORIG_BATCH_NORM, _traced_batch_norm),
+                      (_ORIG_MAX_POOL, _traced_max_pool2d)):
+        for mod in _function_homes():
+            if getattr(mod, orig.__name__, None) is orig:
+                saved.append((mod, orig.__name__, new))
+    saved.append((_conv, "_first_max", _traced_first_max))
+    nnnorm = sys.modules.get("nn.normalization")
+    if nnnorm is not None:
+        _ORIG_BN_FORWARD[0] = nnnorm._BatchNorm.forward
+        saved.append((nnnorm._BatchNorm, "forward", _bn_forward))
+    nndrop = sys.modules.get("nn.dropout")
+    if nndrop is not None:
+        drop = nndrop.Dropout.forward
+
+        def dropout_forward(self, input):
+            tr.modules.setdefault(id(self), self)  # its mode decides: part of the signature
+            return drop(self, input)
+
+        saved.append((nndrop.Dropout, "forward", dropout_forward))
     originals = [(obj, attr, obj.__dict__.get(attr, _MISSING) if isinstance(obj, type)
                   else getattr(obj, attr)) for obj, attr, _ in saved]
     try:
@@ -356,6 +376,13 @@ def _tracing(tr):
 
 
 _MISSING = object()
+
+
+def _function_homes():
+    """The modules through which the ops are called (F.dropout, compositions.dropout...)."""
+    from . import compositions, functional
+    from .compositions import conv
+    return (_act, _norm, conv, compositions, functional)
 _real_record = _tape.record
 _ORIG_ONEHOT = _losses._onehot
 _ORIG_LABELS = _losses._labels
@@ -364,6 +391,26 @@ _ORIG_LABELS = _losses._labels
 # -- dropout and batch norm: randomness and state as program lines ------------------------------
 
 _ORIG_DROPOUT = _act.dropout
+_ORIG_MAX_POOL = _conv.max_pool2d
+_ORIG_FIRST_MAX = _conv._first_max
+
+
+def _traced_max_pool2d(input, *args, **kwargs):
+    if kwargs.get("return_indices") or len(args) >= 5 and args[4]:
+        raise CompileError("compile: max_pool2d(return_indices=True) computes the indices "
+                           "outside the engine's ops; compile without return_indices")
+    return _ORIG_MAX_POOL(input, *args, **kwargs)
+
+
+def _traced_first_max(cols):
+    first, picked = _ORIG_FIRST_MAX(cols)
+    _trace.op("ext", _first_max_mask, (cols,), None, picked)
+    return first, picked
+
+
+def _first_max_mask(cols):
+    """The mask of each window's first maximum along axis 2 (max pooling's choice)."""
+    return np.argmax(cols, axis=2)[:, :, None] == np.arange(cols.shape[2])[:, None, None]
 
 
 def _traced_dropout(input, p=0.5, training=True, inplace=False, *, generator=None):
@@ -380,7 +427,8 @@ def _traced_dropout(input, p=0.5, training=True, inplace=False, *, generator=Non
     x = input if isinstance(input, Tensor) else Tensor(input)
     mask = _dropout_mask(rng, x.shape, p=p, dtype=np.dtype(x.dtype))
     if tr.var_of.get(id(rng)) is None:
-        tr.new(rng, "rng", hint=_rng_source(rng))
+        v = tr.new(rng, "rng", hint="generator")
+        tr.getters[id(v)] = _rng_source(rng)
     tr.op("ext", _dropout_mask, (rng,), {"shape": x.shape, "p": p, "dtype": np.dtype(x.dtype)},
           mask, pure=False)
     return x * mask
@@ -403,18 +451,30 @@ def _dropout_mask(rng, shape, *, p, dtype):
     return (keep / (1 - p) if p < 1 else keep * 0.0).astype(dtype)
 
 
-def _traced_write(stat, value):
+def _buffer(t, name):
+    """A module's buffer (a Tensor) as an input of the program, passed in and updated in place."""
     tr = _trace
-    target = stat._data if isinstance(stat, Tensor) else stat
-    v = tr.var_of.get(id(target))
-    if v is None or v.array is not target or v.kind != "buffer":
-        raise CompileError("compile: batch_norm writes running statistics that are not a "
-                           "module's buffers; pass the module's buffers")
-    new = tr.ref(value)
-    val = np.asarray(value._data if isinstance(value, Tensor) else value)
-    tr.op("write", _write, (target, value), None, np.empty(0), pure=False)
-    del new, val
-    _norm_write(stat, value)
+    v = tr.var_of.get(id(t._data))
+    if v is None or v.array is not t._data:
+        v = tr.new(t._data, "buffer", hint=name)
+        tr.getters[id(v)] = lambda: t._data
+    if id(v) in tr.written:
+        raise CompileError(
+            f"compile: {name} is read after this step wrote it (a BatchNorm module called twice "
+            f"in training?); the program updates buffers at its end, so compile one call")
+    return v
+
+
+def _write_buffer(t, value):
+    """t[...] = value, now and as the program's last lines (so a call that raises changes no
+    buffer)."""
+    tr = _trace
+    v = tr.var_of[id(t._data)]
+    tr.written.add(id(v))
+    o = Op("write", _write, [v, tr.ref(value)], {}, None, pure=False)
+    tr.ops.append(o)
+    with _tape.no_grad():
+        t.copy_(value)
 
 
 def _write(buffer, value):
@@ -422,7 +482,78 @@ def _write(buffer, value):
     np.copyto(buffer, value, casting="unsafe")
 
 
-_norm_write = _norm._write
+_ORIG_BATCH_NORM = _norm.batch_norm
+
+
+def _traced_batch_norm(input, running_mean, running_var, weight=None, bias=None,
+                       training=False, momentum=0.1, eps=1e-5):
+    """batch_norm as eager mode computes it, with the running statistics read and written as
+    program lines (eager mode reads them as arrays, which the tracer cannot see)."""
+    for s in (running_mean, running_var):
+        if s is not None and not isinstance(s, Tensor):
+            raise CompileError("compile: batch_norm with running statistics given as arrays; "
+                               "pass a module's buffers (nn.BatchNorm) or Tensors")
+    if training and running_mean is None and running_var is None:
+        return _ORIG_BATCH_NORM(input, None, None, weight, bias, True, momentum, eps)
+    shape = _norm.shape_of(input)
+    if len(shape) < 2 or (training and np.prod(shape) // shape[1] <= 1):
+        return _ORIG_BATCH_NORM(input, running_mean, running_var, weight, bias, training,
+                                momentum, eps)  # its error
+    c = shape[1]
+    for what, v in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _norm._check_vector("batch_norm", what, v, c, shape)
+    x = _norm._tensor(input)
+    per_channel = (1, c) + (1,) * (len(shape) - 2)
+    for s, name in ((running_mean, "running_mean"), (running_var, "running_var")):
+        if s is not None:
+            _buffer(s, name)
+    if not training:
+        if running_mean is None or running_var is None:
+            return _ORIG_BATCH_NORM(input, running_mean, running_var, weight, bias, training,
+                                    momentum, eps)
+        mean, var = (_tensor_of(s).to(x.dtype).reshape(per_channel)
+                     for s in (running_mean, running_var))
+        y = (x - mean) * _norm.E.rsqrt(var + eps)
+        return _norm._affine(y, weight, bias, per_channel)
+    n = x.numel() // c
+    dims = (0,) + tuple(range(2, len(shape)))
+    y, mean, var = _norm._standardize(x, dims, eps)
+    with _tape.no_grad():  # eager mode: arrays, numpy's operators in the same order
+        if running_mean is not None:
+            _write_buffer(running_mean, (1 - momentum) * _tensor_of(running_mean)
+                          + momentum * mean.detach().reshape(c))
+        if running_var is not None:
+            _write_buffer(running_var, (1 - momentum) * _tensor_of(running_var)
+                          + momentum * var.detach().reshape(c) * (n / (n - 1)))
+    return _norm._affine(y, weight, bias, per_channel)
+
+
+def _tensor_of(t):
+    """A Tensor on the same array, recording nothing (a buffer read as a value)."""
+    return _fresh_tensor(t._data)
+
+
+def _bn_forward(self, input):
+    """nn's _BatchNorm.forward with num_batches_tracked counted by the program."""
+    _trace.modules.setdefault(id(self), self)
+    ndim = input.ndim if isinstance(input, Tensor) else np.ndim(input)
+    if ndim not in self._dims or not (self.training and self.track_running_stats):
+        return _ORIG_BN_FORWARD[0](self, input)
+    if self.momentum is None:
+        raise CompileError(
+            f"compile: {type(self).__name__}(momentum=None) averages with 1 / "
+            f"num_batches_tracked, which the tracer does not carry yet; give a momentum")
+    _trace.modules.setdefault(id(self), self)
+    nbt = self.num_batches_tracked
+    _buffer(nbt, "num_batches_tracked")
+    with _tape.no_grad():
+        _write_buffer(nbt, _fresh_tensor(nbt._data) + 1)
+    return _traced_batch_norm(input, self.running_mean, self.running_var, self.weight,
+                              self.bias, True, self.momentum, self.eps)
+
+
+_ORIG_BN_FORWARD = [None]
 
 
 def _uniform(a):
@@ -663,6 +794,8 @@ class _Builder:
             return s if p > prec else f"({s})"
 
         fn, opts = op.fn, op.opts
+        if op.kind == "write":
+            return f"{arg(0, 99)}[...] = {arg(1)}", 0
         if op.kind == "ext" and fn in _COMPARE:
             return f"{arg(0, 50)} {_COMPARE[fn]} {arg(1, 50)}", 50
         if op.kind == "prim":
@@ -788,7 +921,7 @@ class _Builder:
                 self.helpers[name] = f"{name} = {_lit(obj)}\n"
 
     def emit(self, sig_name, arg_names, comments):
-        lines, inline = [], {}
+        lines, inline, writes = [], {}, []
         consumer = {}
         for op in self.ops:
             for r in op.ins:
@@ -798,8 +931,11 @@ class _Builder:
         for op in self.ops:
             text, prec = self.expr(op, inline)
             v = op.out
-            if op.kind in ("check", "write"):
+            if op.kind == "check":
                 lines.append((text, op))
+                continue
+            if op.kind == "write":  # buffers change last: a call that raises changes none
+                writes.append((text, op))
                 continue
             d = 1 + max([depth.get(id(r), 0) for r in op.ins if isinstance(r, Var)], default=0)
             c = consumer.get(id(v))
@@ -811,7 +947,7 @@ class _Builder:
             if v.name is None:
                 v.name = self.take("t" if op.block is not None else "h")
             lines.append((f"{v.name} = {text}", op))
-        return lines
+        return lines + writes
 
 
 def _callable(op):
@@ -1084,8 +1220,8 @@ class CompiledStep:
         extras = []
         for v in tr.var_of.values():
             if v.kind in ("buffer", "rng"):
-                inputs.append((v, v.kind if v.kind == "rng" else (v.hint or "buffer")))
-                extras.append(v.hint if v.kind == "rng" else v.grad_of)
+                inputs.append((v, v.hint))
+                extras.append(tr.getters[id(v)])
         b = _Builder(tr, inputs, outputs)
         b.simplify()
         # the first param whose gradient a value is names it, unless the value has a name
@@ -1093,7 +1229,13 @@ class CompiledStep:
             if isinstance(r, Var) and r.kind == "op" and id(r) in palias and r.grad_of is None:
                 r.pgrad = palias[id(r)][0]
         prog = _Program()
-        prog.modules = list(tr.modules.values())
+        # a module's forward may call its children's forward directly (Sequential does): the
+        # modes of all modules below one that ran are part of the signature
+        mods = {}
+        for m in tr.modules.values():
+            for sub in m.modules():
+                mods.setdefault(id(sub), sub)
+        prog.modules = list(mods.values())
         prog.modes = tuple(m.training for m in prog.modules)
         prog.extras = extras
         prog.single = len(outs) == 1 and isinstance(outs[0], Tensor)

@@ -384,3 +384,92 @@ def test_an_index_computed_from_the_inputs_is_a_program_operand(dtype):
                for _ in range(3)]
     step = check_against_eager(nll, [W], batches, dtype)
     assert re.search(r"\[\((C\d+|np\.array\(.*\)), y\)\]", step.source)  # y indexes, each call
+
+
+def cnn(dtype, seed=0):
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, dtype=dtype, rng=seed), nn.BatchNorm2d(4, dtype=dtype),
+        nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.3), nn.Flatten(),
+        nn.Linear(4 * 4 * 4, 10, dtype=dtype, rng=seed + 1))
+
+
+def image_batches(dtype, k=4, seed=2):
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal((8, 1, 8, 8)).astype(dtype), rng.integers(0, 10, 8))
+            for _ in range(k)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cnn_with_batchnorm_and_dropout_matches_eager_from_one_seed(dtype):
+    """Twin models, one eager and one compiled, from one seed: the same losses, gradients,
+    Dropout masks and BatchNorm statistics at every call."""
+    eager, compiled = cnn(dtype), cnn(dtype)
+    lf = nn.CrossEntropyLoss()
+    step = am.compile(lambda x, y: lf(compiled(x), y), params=compiled.parameters())
+    for i, (x, y) in enumerate(image_batches(dtype)):
+        nn.manual_seed(10 + i)
+        want_loss, want = eager_grads(lambda x, y: lf(eager(x), y), list(eager.parameters()),
+                                      x, y)
+        nn.manual_seed(10 + i)
+        close(step(x, y).data, want_loss, dtype)
+        for p, w in zip(compiled.parameters(), want):
+            close(p.grad, w, dtype)
+            p.grad = None
+    for (name, a), b in zip(compiled.state_dict().items(), eager.state_dict().values()):
+        if name.endswith("num_batches_tracked"):
+            assert a == b == 4
+        else:
+            close(a, b, dtype)
+    assert "_dropout_mask(generator" in step.source and "_first_max_mask(" in step.source
+    assert "running_mean[...] = " in step.source
+
+
+def test_dropout_draws_fresh_masks_at_each_call():
+    model = nn.Sequential(nn.Dropout(0.5))
+    step = am.compile(lambda x: model(x))
+    x = np.ones((4, 50))
+    masks = [step(x).data for _ in range(4)]
+    for a, b in zip(masks, masks[1:]):
+        assert not np.array_equal(a, b)
+    assert set(np.unique(masks)) == {0.0, 2.0}
+    own = nn.Dropout(0.5, rng=np.random.default_rng(3))  # a layer's own generator
+    step = am.compile(lambda x: own(x))
+    got = [step(x).data for _ in range(3)]
+    ref = np.random.default_rng(3)
+    for g in got:
+        np.testing.assert_array_equal(g, (ref.random(x.shape) >= 0.5) / 0.5)
+
+
+def test_batchnorm_eval_mode_retraces_and_uses_running_statistics():
+    model = cnn(np.float64)
+    lf = nn.CrossEntropyLoss()
+    f = lambda x, y: lf(model(x), y)
+    step = am.compile(f, params=model.parameters())
+    batches = image_batches(np.float64, k=3)
+    for x, y in batches[:2]:
+        step(x, y)
+    model.eval()
+    x, y = batches[2]
+    step(x, y)  # the trace of eval mode
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    want_loss, want = eager_grads(f, list(model.parameters()), x + 1, y)
+    close(step(x + 1, y).data, want_loss, np.float64)
+    for p, w in zip(model.parameters(), want):
+        close(p.grad, w, np.float64)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])  # eval: statistics unchanged
+    assert len(step.signatures) == 2 and "running_mean[...]" not in step.source
+
+
+def test_a_call_that_raises_changes_no_buffer():
+    model = cnn(np.float64)
+    lf = nn.CrossEntropyLoss()
+    step = am.compile(lambda x, y: lf(model(x), y), params=model.parameters())
+    (x, y), (x2, y2) = image_batches(np.float64, k=2)
+    step(x, y)
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    y2[0] = -1
+    with pytest.raises(am.losses.LabelError):
+        step(x2, y2)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])

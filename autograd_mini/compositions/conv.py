@@ -202,6 +202,13 @@ def _pool_args(name, input, kernel_size, stride, padding, dilation, ceil_mode):
     return x, added, k, s, p, d, (oh, ow), ((p[0], p[0] + eh), (p[1], p[1] + ew))
 
 
+def _first_max(cols):
+    """The index of each window's first maximum along axis 2 of cols (N, C, k, OH, OW), and
+    the mask that picks it (compile traces this function: the mask is a line of its program)."""
+    first = np.argmax(cols, axis=2)
+    return first, first[:, :, None] == np.arange(cols.shape[2])[:, None, None]
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """The maximum of each window (stride defaults to kernel_size; padding is -inf). The
@@ -217,8 +224,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         x = pad(x, (pads[1][0], pads[1][1], pads[0][0], pads[0][1]), value=-np.inf)
     cols = P.reshape(P.im2col(x, kernel_size=k, stride=s, padding=((0, 0), (0, 0)),
                               dilation=d), shape=(n, c, k[0] * k[1], oh, ow))
-    first = np.argmax(cols._data if isinstance(cols, Tensor) else cols, axis=2)  # first max
-    picked = first[:, :, None] == np.arange(k[0] * k[1])[:, None, None]
+    first, picked = _first_max(cols._data if isinstance(cols, Tensor) else cols)
     out = _unbatched(P.sum(P.where(picked, cols, 0), axis=2), added)
     if not return_indices:
         return out
