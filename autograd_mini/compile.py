@@ -347,6 +347,15 @@ def _tracing(tr):
             if getattr(mod, orig.__name__, None) is orig:
                 saved.append((mod, orig.__name__, new))
     saved.append((_conv, "_first_max", _traced_first_max))
+    from . import compositions, functional
+    for name, when in _REFUSED.items():
+        orig = getattr(compositions, name)
+        guard = _refuse(name, orig, when)
+        for home in (*_function_homes(), *_composition_modules()):
+            if getattr(home, name, None) is orig:
+                saved.append((home, name, guard))
+        if Tensor.__dict__.get(name) is orig:
+            saved.append((Tensor, name, guard))
     nnnorm = sys.modules.get("nn.normalization")
     if nnnorm is not None:
         _ORIG_BN_FORWARD[0] = nnnorm._BatchNorm.forward
@@ -376,6 +385,36 @@ def _tracing(tr):
 
 
 _MISSING = object()
+
+# Compositions that compute a mask or indices from the values with raw numpy (sign bits,
+# argmax, sorting): on a traced input the program would reuse this trace's choice, so they are
+# refused at trace time. name -> whether a call is affected, given (args, kwargs).
+_REFUSED = {
+    "asinh": None, "logaddexp": None, "copysign": None, "argmax": None, "argmin": None,
+    "any": None, "all": None, "sort": None, "argsort": None, "topk": None, "median": None,
+    "cummax": None, "cummin": None, "one_hot": None, "max": "dim", "min": "dim",
+}
+
+
+def _refuse(name, fn, when):
+    def guarded(*args, **kwargs):
+        if _trace is not None and any(isinstance(_trace.ref(a), Var) for a in args[:2]
+                                      if isinstance(a, (Tensor, _ndarray))):
+            if when is None or len(args) > 1 and args[1] is not None \
+                    or kwargs.get("dim") is not None or kwargs.get("axis") is not None:
+                raise CompileError(
+                    f"compile: {name}() computes its choice (a mask or indices) from the "
+                    f"values outside the engine's ops, so the program would reuse this trace's; "
+                    f"it cannot be compiled yet: compute it outside the compiled function, or "
+                    f"with comparisons and where()")
+        return fn(*args, **kwargs)
+
+    return guarded
+
+
+def _composition_modules():
+    from .compositions import elementwise, reductions, shape
+    return (elementwise, reductions, shape)
 
 
 def _function_homes():
@@ -613,6 +652,7 @@ class _Builder:
     def __init__(self, tr, inputs, outputs, effects_first=False):
         self.tr, self.inputs, self.outputs = tr, inputs, outputs
         self.helpers = {}  # name -> source
+        self.imports = set()  # besides numpy: the standard library's math for erf
         self.consts = {}  # name -> array (large constants, passed in the exec namespace)
         self.alias = {}
 
@@ -907,18 +947,25 @@ class _Builder:
         return base
 
     def deps(self, fn):
-        """Module-level helpers that a helper calls: their source too (recursively)."""
+        """Module-level helpers and constants a helper uses: their source too (recursively)."""
         g = fn.__globals__
         for name in fn.__code__.co_names:
-            obj = g.get(name)
-            if inspect.isfunction(obj) and obj.__module__ == fn.__module__ \
-                    and name not in self.helpers and not hasattr(obj, "primitive"):
+            obj = g.get(name, _MISSING)
+            if name in self.helpers or obj is _MISSING or inspect.ismodule(obj) \
+                    or hasattr(obj, "primitive") or name in ("np", "builtins"):
+                continue
+            if inspect.isfunction(obj) and obj.__module__ == fn.__module__:
                 self.helpers[name] = textwrap.dedent(inspect.getsource(obj))
                 self.deps(obj)
-            elif obj is not None and not inspect.ismodule(obj) and not callable(obj) \
-                    and name not in self.helpers and name.isupper() or name.startswith("_") \
-                    and isinstance(obj, (dict, float, int, tuple)) and name not in self.helpers:
-                self.helpers[name] = f"{name} = {_lit(obj)}\n"
+            elif not inspect.isbuiltin(obj) and not isinstance(obj, type):
+                line = re.search(rf"^{re.escape(name)} = .*$", inspect.getsource(
+                    sys.modules[fn.__module__]), re.M)
+                if line is None:
+                    raise CompileError(f"compile: the helper {fn.__name__} uses {name}, "
+                                       f"whose definition the tracer cannot write out")
+                self.helpers[name] = line.group(0) + "\n"
+                if "math." in line.group(0):
+                    self.imports.add("import math")
 
     def emit(self, sig_name, arg_names, comments):
         lines, inline, writes = [], {}, []
@@ -1257,7 +1304,7 @@ class CompiledStep:
         return prog
 
     def _source(self, b, inputs, body, palias):
-        out = ["import numpy as np", ""]
+        out = ["import numpy as np", *sorted(b.imports), ""]
         for name, src in b.helpers.items():
             out += ["", src.rstrip(), ""]
         if any(op.fn is _check_labels for op in b.ops):

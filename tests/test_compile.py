@@ -473,3 +473,64 @@ def test_a_call_that_raises_changes_no_buffer():
         step(x2, y2)
     for k, v in model.state_dict().items():
         np.testing.assert_array_equal(v, before[k])
+
+
+# -- every op of the table, compiled: the cases of the second-derivative tests ------------------
+
+from test_higher_order import CASES, _ops_in_graph, draw, tensors  # noqa: E402
+
+
+def compiled_case(fn, shapes, domains):
+    """fn's weighted sum compiled with its inputs as params, called on new values after the
+    trace (so a mask or index baked from the first values fails) against eager mode; returns
+    the ops that eager mode recorded."""
+    xs = tensors([draw(s, d, i) for i, (s, d) in enumerate(zip(shapes, domains))])
+    out = fn(*xs)
+    u = np.random.default_rng(7).standard_normal(out.shape)
+    f = lambda: (fn(*xs) * u).sum()
+    step = am.compile(f, params=xs)
+    step()
+    for seed in (50, 90):
+        for i, (x, s, d) in enumerate(zip(xs, shapes, domains)):
+            x.data = draw(s, d, seed + i)
+        want_loss, want = eager_grads(f, xs)
+        close(step().data, want_loss, np.float64)
+        for x, w in zip(xs, want):
+            if w is None:
+                assert x.grad is None
+            else:
+                close(x.grad, w, np.float64)
+            x.grad = None
+    return _ops_in_graph(out)
+
+
+# max(dim) and min(dim) choose their indices with numpy's argmax on the values: refused
+REFUSED = {"max(dim).values", "max(dim,keepdim).values", "min(dim).values"}
+
+
+@pytest.mark.parametrize("fn, shapes, domains", [c for c in CASES if c.id not in REFUSED])
+def test_every_case_compiles_and_matches_eager(fn, shapes, domains):
+    compiled_case(fn, shapes, domains)
+
+
+@pytest.mark.parametrize("fn, shapes, domains", [c for c in CASES if c.id in REFUSED])
+def test_choices_made_with_raw_numpy_are_refused_naming_the_op(fn, shapes, domains):
+    with pytest.raises(CompileError, match=r"m(ax|in)\(\) computes its choice"):
+        compiled_case(fn, shapes, domains)
+
+
+@pytest.mark.parametrize("f, name", [
+    (lambda x: x.asinh(), "asinh"), (lambda x: x.argmax(), "argmax"),
+    (lambda x: x.sort().values, "sort"), (lambda x: x.topk(2).values, "topk"),
+    (lambda x: am.functional.copysign(x, -x), "copysign")])
+def test_compositions_that_choose_with_raw_numpy_are_refused(f, name):
+    with pytest.raises(CompileError, match=rf"{name}\(\)"):
+        am.compile(lambda x: f(x))(np.array([0.5, -1.0, 2.0]))
+
+
+def test_every_op_in_the_table_is_covered_by_a_compile_test():
+    covered = set()
+    for param in CASES:
+        if param.id not in REFUSED:
+            covered |= compiled_case(*param.values)
+    assert set(am.OPS) - covered == set(), "ops without a compile test"
