@@ -50,11 +50,12 @@ _INLINE_DEPTH = 6  # how deeply single-use temporaries nest into one expression
 class Var:
     """A value of the program: an input (param, argument, buffer) or an op's output."""
 
-    __slots__ = ("array", "kind", "op", "name", "hint", "grad_of", "pgrad", "uses", "tensor")
+    __slots__ = ("array", "kind", "op", "name", "hint", "grad_of", "pgrad", "uses", "tensor",
+                 "part")
 
     def __init__(self, array, kind, op=None, hint=None):
         self.array, self.kind, self.op, self.hint = array, kind, op, hint
-        self.name = self.grad_of = self.pgrad = self.tensor = None
+        self.name = self.grad_of = self.pgrad = self.tensor = self.part = None
         self.uses = 0
 
 
@@ -87,6 +88,7 @@ class _Trace:
         self.modules = {}  # id -> module whose forward ran
         self.getters = {}  # id(Var) of a buffer or generator -> how a call finds it
         self.written = set()  # ids of the buffers written
+        self.leaf_rule = {}  # id(param) -> (primitive, input index) of its last gradient
 
     def new(self, array, kind, op=None, hint=None):
         v = Var(array, kind, op, hint)
@@ -347,6 +349,29 @@ def _tracing(tr):
             if getattr(mod, orig.__name__, None) is orig:
                 saved.append((mod, orig.__name__, new))
     saved.append((_conv, "_first_max", _traced_first_max))
+    sweep = _tape.sweep
+
+    def traced_sweep(roots, seeds, retain_graph=False, create_graph=False, **kwargs):
+        if not create_graph:  # first-order VJPs run on raw arrays: nothing would be recorded
+            raise CompileError(
+                "compile: backward() or grad() inside the compiled function; return the loss "
+                "and pass params= to compile, which computes the gradients (or use "
+                "grad(..., create_graph=True))")
+        return sweep(roots, seeds, retain_graph, create_graph, **kwargs)
+
+    saved.append((_tape, "sweep", traced_sweep))
+    from .function import Function
+    apply = Function.__dict__["apply"]
+
+    def function_apply(cls, *args):
+        try:
+            return apply.__func__(cls, *args)
+        except CompileError as err:
+            if cls.__name__ in str(err):
+                raise
+            raise CompileError(f"compile: in {cls.__name__}.forward: {err}") from None
+
+    saved.append((Function, "apply", classmethod(function_apply)))
     from . import compositions, functional
     for name, when in _REFUSED.items():
         orig = getattr(compositions, name)
@@ -997,6 +1022,25 @@ class _Builder:
         return lines + writes
 
 
+class _Part:
+    __slots__ = ("part",)
+
+    def __init__(self, part):
+        self.part = part
+
+
+def _clause(prim, v):
+    """The part of `prim`'s rule for the input whose gradient `v` is (all of it otherwise):
+    linear's "dW = g.T @ x" for the line that computes dW."""
+    parts = re.split(r", (?=d\w* = )", prim.rule)
+    i = None if v is None else v.part
+    if i is None or len(parts) < 2:
+        return prim.rule
+    k = sum(f is not None for f in prim.vjps[:i])  # inputs without a VJP have no part
+    return parts[k] if len(parts) == sum(f is not None for f in prim.vjps) and k < len(parts) \
+        else prim.rule
+
+
 def _callable(op):
     if op.kind == "prim":
         fn = op.fn.fwd
@@ -1235,9 +1279,17 @@ class CompiledStep:
                         gv = tr.ref(g)
                         if isinstance(gv, Var) and gv.grad_of is None:
                             gv.grad_of = tr.nodes.get(node)
+                        for i, gt in sent:  # the gradient sent to input i: its part of the rule
+                            if node.inputs[i].grad_fn is None:
+                                tr.leaf_rule[id(node.inputs[i])] = (node.prim, i)
+                            v = tr.ref(gt)
+                            if isinstance(v, Var) and v.part is None and v.op is not None \
+                                    and v.op.block is node:
+                                v.part = i
 
                     found = _tape.sweep((out,), (seed,), True, True, targets=targets,
                                         watch=watch)
+                    tr.block = None
                     grads = {p: found[p] for p in targets if p in found}
         prog = self._build(tr, inputs, outs, grads, names, args)
         self._programs.setdefault(key, []).append(prog)
@@ -1251,6 +1303,7 @@ class CompiledStep:
         return _tape.result(out._data)
 
     def _build(self, tr, inputs, outs, grads, names, args):
+        self._rules = {}
         for o in outs:
             v = tr.ref(o)
             if isinstance(v, Var) and v.hint is None and v.kind == "op":
@@ -1264,6 +1317,10 @@ class CompiledStep:
                 outputs.append(r)
                 if isinstance(r, Var):
                     palias.setdefault(id(r), []).append(p.name or str(i))
+                    rule = tr.leaf_rule.get(id(p))
+                    if rule is not None:
+                        part = _Part(rule[1])
+                        self._rules[p.name or str(i)] = f"{rule[0].name}: {_clause(rule[0], part)}"
         extras = []
         for v in tr.var_of.values():
             if v.kind in ("buffer", "rng"):
@@ -1319,7 +1376,8 @@ class CompiledStep:
             for pname in palias.get(id(v), ()):
                 gname = "g_" + re.sub(r"\W+", "_", pname).strip("_")
                 if gname != v.name:
-                    res.append(f"    {gname} = {v.name}")
+                    rule = self._rules.get(pname)
+                    res.append(f"    {gname} = {v.name}" + (f"  # {rule}" if rule else ""))
             return res
 
         for v, _ in inputs:
@@ -1332,7 +1390,7 @@ class CompiledStep:
             comment = ""
             if op.block is not None and op.block is not True:
                 prim = op.block.prim
-                comment = f"  # {prim.name}: {prim.rule}"
+                comment = f"  # {prim.name}: {_clause(prim, op.out)}"
             out.append(f"    {text}{comment}")
             if op.out is not None:
                 out += alias_lines(op.out)

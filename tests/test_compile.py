@@ -534,3 +534,32 @@ def test_every_op_in_the_table_is_covered_by_a_compile_test():
         if param.id not in REFUSED:
             covered |= compiled_case(*param.values)
     assert set(am.OPS) - covered == set(), "ops without a compile test"
+
+
+class RawForward(am.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return Tensor(np.log1p(np.exp(x.data)))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+def test_function_whose_forward_leaves_the_engine_raises_naming_it():
+    W = Tensor(np.ones((4, 3)), requires_grad=True)
+    with pytest.raises(CompileError, match="RawForward.forward"):
+        am.compile(lambda x: RawForward.apply(x @ W).sum(), params=[W])(np.ones((2, 4)))
+
+
+def test_backward_inside_the_compiled_function_raises():
+    w = Tensor(np.ones(3), requires_grad=True)
+
+    def f(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(CompileError, match="pass params= to compile"):
+        am.compile(f)(np.ones(3))
+    assert w.grad is None
