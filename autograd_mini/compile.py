@@ -303,6 +303,15 @@ class LabelError(ValueError, IndexError):
     """A class label out of range."""
 
 
+_LABEL_ERROR = 'class LabelError(ValueError, IndexError):\n    """A class label out of range."""'
+
+
+@functools.lru_cache(maxsize=None)
+def _source_of(obj):
+    """inspect.getsource, once per function or module: it reads and scans the file."""
+    return inspect.getsource(obj)
+
+
 def _check_labels(labels, *, name, classes, shape):
     """Raise LabelError when a label is outside [0, classes): eager mode's check, every call."""
     bad = (labels < 0) | (labels >= classes)
@@ -961,7 +970,7 @@ class _Builder:
         if base in self.helpers:
             return base
         try:
-            src = textwrap.dedent(inspect.getsource(fn))
+            src = textwrap.dedent(_source_of(fn))
         except (OSError, TypeError):
             raise CompileError(f"compile: op '{base[1:]}' has no Python source to write into "
                                f"the program") from None
@@ -980,10 +989,10 @@ class _Builder:
                     or hasattr(obj, "primitive") or name in ("np", "builtins"):
                 continue
             if inspect.isfunction(obj) and obj.__module__ == fn.__module__:
-                self.helpers[name] = textwrap.dedent(inspect.getsource(obj))
+                self.helpers[name] = textwrap.dedent(_source_of(obj))
                 self.deps(obj)
             elif not inspect.isbuiltin(obj) and not isinstance(obj, type):
-                line = re.search(rf"^{re.escape(name)} = .*$", inspect.getsource(
+                line = re.search(rf"^{re.escape(name)} = .*$", _source_of(
                     sys.modules[fn.__module__]), re.M)
                 if line is None:
                     raise CompileError(f"compile: the helper {fn.__name__} uses {name}, "
@@ -1041,9 +1050,14 @@ def _clause(prim, v):
         else prim.rule
 
 
+_FAST = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
+         "neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin,
+         "cos": np.cos, "sqrt": np.sqrt, "abs": np.absolute, "maximum": np.maximum}
+
+
 def _callable(op):
-    if op.kind == "prim":
-        fn = op.fn.fwd
+    if op.kind == "prim":  # a ufunc directly where the forward is one: a Python call less
+        fn = _FAST.get(op.fn.name, op.fn.fwd) if not op.opts else op.fn.fwd
     elif op.kind == "write":
         fn = _write
     else:
@@ -1091,7 +1105,12 @@ def _interpreter(b, inputs):
         for i, v in values:
             env[i] = v
         for f, ins, out in code:
-            r = f(*[env[i] for i in ins])
+            if len(ins) == 2:
+                r = f(env[ins[0]], env[ins[1]])
+            elif len(ins) == 1:
+                r = f(env[ins[0]])
+            else:
+                r = f(*[env[i] for i in ins])
             if out >= 0:
                 env[out] = r
         return tuple(env[i] for i in outs)
@@ -1365,7 +1384,7 @@ class CompiledStep:
         for name, src in b.helpers.items():
             out += ["", src.rstrip(), ""]
         if any(op.fn is _check_labels for op in b.ops):
-            out += ["", textwrap.dedent(inspect.getsource(LabelError)).rstrip(), ""]
+            out += ["", _LABEL_ERROR, ""]
         params = ", ".join(v.name for v, _ in inputs)
         out += ["", f"def step({params}):"]
         doc = "forward, then backward" if self.params is not None else "forward"
