@@ -511,7 +511,7 @@ def _rng_source(rng):
     """How a call finds the generator eager mode would use: nn's default generator is looked up
     at each call (nn.manual_seed replaces it), any other is the object itself."""
     layers = sys.modules.get("nn.layers")
-    if layers is not None and rng is layers._default_rng:
+    if layers is not None and rng is getattr(layers, "_default_rng", None):
         return lambda: layers._default_rng
     if rng is _act._generator:
         return lambda: _act._generator
