@@ -71,11 +71,11 @@ class Const:
 class Op:
     """One line of the program: `out = fn(*ins, **opts)`."""
 
-    __slots__ = ("kind", "fn", "ins", "opts", "out", "block", "pure", "label", "npos")
+    __slots__ = ("kind", "fn", "ins", "opts", "out", "block", "pure", "npos")
 
-    def __init__(self, kind, fn, ins, opts, out, pure=True, label=None):
+    def __init__(self, kind, fn, ins, opts, out, pure=True):
         self.kind, self.fn, self.ins, self.opts, self.out = kind, fn, ins, opts, out
-        self.block, self.pure, self.label = None, pure, label
+        self.block, self.pure = None, pure
         self.npos = len(ins)
 
 
@@ -105,7 +105,7 @@ class _Trace:
             return v
         return Const(a)
 
-    def op(self, kind, fn, inputs, opts, out, name=None, pure=True):
+    def op(self, kind, fn, inputs, opts, out, pure=True):
         """Record `out = fn(*inputs, **opts)`; `out` is the result array (or Tensor)."""
         ins = [self.ref(a) for a in inputs]
         npos = len(ins)
@@ -118,7 +118,7 @@ class _Trace:
             return known  # the op returned one of its inputs (a cast to the same dtype)
         if pure and not any(isinstance(r, Var) for r in ins):
             return None  # a constant: folded at trace time
-        o = Op(kind, fn, ins, opts or {}, None, pure, name)
+        o = Op(kind, fn, ins, opts or {}, None, pure)
         o.npos = npos
         o.out = self.new(arr, "op", o)
         if isinstance(out, Tensor):
@@ -469,7 +469,7 @@ _ORIG_FIRST_MAX = _conv._first_max
 
 
 def _traced_max_pool2d(input, *args, **kwargs):
-    if kwargs.get("return_indices") or len(args) >= 5 and args[4]:
+    if kwargs.get("return_indices") or len(args) >= 6 and args[5]:
         raise CompileError("compile: max_pool2d(return_indices=True) computes the indices "
                            "outside the engine's ops; compile without return_indices")
     return _ORIG_MAX_POOL(input, *args, **kwargs)
@@ -683,17 +683,12 @@ def _lit(v):
 class _Builder:
     """Simplifies a trace and writes it out as the source of one function (or an op list)."""
 
-    def __init__(self, tr, inputs, outputs, effects_first=False):
+    def __init__(self, tr, inputs, outputs):
         self.tr, self.inputs, self.outputs = tr, inputs, outputs
         self.helpers = {}  # name -> source
         self.imports = set()  # besides numpy: the standard library's math for erf
         self.consts = {}  # name -> array (large constants, passed in the exec namespace)
         self.alias = {}
-
-    def R(self, r):
-        while isinstance(r, Var) and r in self.alias:
-            r = self.alias[r]
-        return r
 
     # simplification: fold, drop no-ops, share common subexpressions, remove dead code
     def simplify(self):
@@ -822,9 +817,9 @@ class _Builder:
                 continue
             if v.pgrad is not None:
                 v.name = take("g_" + v.pgrad)
-            elif v.grad_of is not None and self.R(v.grad_of) is not None \
-                    and isinstance(self.R(v.grad_of), Var) and self.R(v.grad_of).name:
-                v.name = take("g_" + self.R(v.grad_of).name)
+            elif isinstance(self.alias.get(v.grad_of, v.grad_of), Var) \
+                    and self.alias.get(v.grad_of, v.grad_of).name:
+                v.name = take("g_" + self.alias.get(v.grad_of, v.grad_of).name)
             elif v.hint:
                 v.name = take(v.hint)
             elif op.block is None and op.kind == "prim":
@@ -940,8 +935,7 @@ class _Builder:
                 out.append("...")
             else:
                 out.append(str(i))
-        return ", ".join(out) + ("," if len(items) == 1 and not isinstance(idx, tuple)
-                                 and False else "")
+        return ", ".join(out) + ("," if len(items) == 1 and isinstance(idx, tuple) else "")
 
     def value(self, v, arg):
         """Source of an option: literals, operands in slots, arrays as constants."""
@@ -1001,7 +995,9 @@ class _Builder:
                 if "math." in line.group(0):
                     self.imports.add("import math")
 
-    def emit(self, sig_name, arg_names, comments):
+    def emit(self):
+        """The body's lines as (text, op): single-use temporaries of one block inlined into
+        their consumer, buffer writes last."""
         lines, inline, writes = [], {}, []
         consumer = {}
         for op in self.ops:
@@ -1365,7 +1361,7 @@ class CompiledStep:
 
         def write():
             b.name_all(names)
-            return self._source(b, inputs, b.emit("step", names, True), palias)[0]
+            return self._source(b, inputs, b.emit(), palias)[0]
 
         if len(b.ops) > _LONG:  # compiling a function this long costs more than a loop
             prog.run = _interpreter(b, inputs)
