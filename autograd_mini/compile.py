@@ -613,17 +613,23 @@ def _bn_forward(self, input):
     ndim = input.ndim if isinstance(input, Tensor) else np.ndim(input)
     if ndim not in self._dims or not (self.training and self.track_running_stats):
         return _ORIG_BN_FORWARD[0](self, input)
-    if self.momentum is None:
-        raise CompileError(
-            f"compile: {type(self).__name__}(momentum=None) averages with 1 / "
-            f"num_batches_tracked, which the tracer does not carry yet; give a momentum")
-    _trace.modules.setdefault(id(self), self)
     nbt = self.num_batches_tracked
     _buffer(nbt, "num_batches_tracked")
     with _tape.no_grad():
-        _write_buffer(nbt, _fresh_tensor(nbt._data) + 1)
+        count = _fresh_tensor(nbt._data) + 1
+        _write_buffer(nbt, count)
+    factor = self.momentum
+    if factor is None:  # the cumulative average: 1 / num_batches_tracked, at each call
+        a = _average_factor(count._data)
+        _trace.op("ext", _average_factor, (count._data,), None, a)
+        factor = _fresh_tensor(a)
     return _traced_batch_norm(input, self.running_mean, self.running_var, self.weight,
-                              self.bias, True, self.momentum, self.eps)
+                              self.bias, True, factor, self.eps)
+
+
+def _average_factor(count):
+    """BatchNorm's momentum=None: the weight 1 / num_batches_tracked of the new batch."""
+    return np.asarray(1.0 / float(count))
 
 
 _ORIG_BN_FORWARD = [None]

@@ -563,3 +563,27 @@ def test_backward_inside_the_compiled_function_raises():
     with pytest.raises(CompileError, match="pass params= to compile"):
         am.compile(f)(np.ones(3))
     assert w.grad is None
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_batchnorm_statistics_after_several_calls(dtype):
+    """momentum 0.1 and None (the cumulative average, 1 / num_batches_tracked each call)."""
+    for momentum in (0.1, None):
+        models = [nn.Sequential(nn.Linear(3, 4, dtype=dtype, rng=0),
+                                nn.BatchNorm1d(4, momentum=momentum, dtype=dtype))
+                  for _ in range(2)]
+        eager, compiled = models
+        step = am.compile(lambda x: (compiled(x) ** 2).sum(), params=compiled.parameters())
+        rng = np.random.default_rng(4)
+        for _ in range(5):
+            x = rng.standard_normal((6, 3)).astype(dtype)
+            want_loss, want = eager_grads(lambda x: (eager(x) ** 2).sum(),
+                                          list(eager.parameters()), x)
+            close(step(x).data, want_loss, dtype)
+            for p, w in zip(compiled.parameters(), want):
+                close(p.grad, w, dtype)
+                p.grad = None
+        got, ref = compiled.state_dict(), eager.state_dict()
+        assert got["1.num_batches_tracked"] == ref["1.num_batches_tracked"] == 5
+        for k in ("1.running_mean", "1.running_var"):
+            close(got[k], ref[k], dtype)
