@@ -1043,7 +1043,9 @@ class _Part:
 def _clause(prim, v):
     """The part of `prim`'s rule for the input whose gradient `v` is (all of it otherwise):
     linear's "dW = g.T @ x" for the line that computes dW."""
-    parts = re.split(r", (?=d\w* = )", prim.rule)
+    rule = prim.rule.split("  (")[0] if prim.rule.endswith(")") and "  (" in prim.rule \
+        else prim.rule  # without the legend "(x = input, ...)" that follows the last clause
+    parts = re.split(r", (?=d\w* = )", rule)
     i = None if v is None else v.part
     if i is None or len(parts) < 2:
         return prim.rule
