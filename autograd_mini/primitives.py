@@ -212,10 +212,12 @@ def pow(a, b):
     return a ** b
 
 
-@primitive("maximum", "da = g * [a > b] + g/2 * [a = b], db likewise",
-           lambda g, a, b, _: g * ((a > b) + (a == b) * 0.5),
-           lambda g, a, b, _: g * ((b > a) + (a == b) * 0.5), promote=True, ufunc=np.maximum)
+@primitive("maximum", "da = g * (1 - [a < b] - [a = b]/2), db likewise",
+           lambda g, a, b, _: g * (1 - (a < b) - (a == b) * 0.5),
+           lambda g, a, b, _: g * (1 - (b < a) - (a == b) * 0.5), promote=True, ufunc=np.maximum)
 def maximum(a, b):
+    """The larger of a and b; ties split the gradient, and a NaN (either side) sends g to both,
+    as PyTorch."""
     return np.maximum(a, b)
 
 
@@ -307,9 +309,10 @@ def abs(x):
     return np.abs(x)
 
 
-@primitive("sign", "dx = 0", lambda g, x, _: g * 0, ufunc=np.sign)
+@primitive("sign", "dx = 0", lambda g, x, _: g * 0)
 def sign(x):
-    return np.sign(x)
+    """-1, 0 or 1; 0 at NaN, as PyTorch (numpy gives NaN), so that abs's gradient is 0 there."""
+    return np.where(x != x, 0, np.sign(x))
 
 
 @primitive("sigmoid", "dx = g * out * (1 - out)", lambda g, x, out: g * out * (1 - out))
@@ -325,8 +328,10 @@ def tanh(x):
     return np.tanh(x)
 
 
-@primitive("relu", "dx = g * (x > 0)", lambda g, x, _: g * (x > 0))
+@primitive("relu", "dx = g * (out != 0)", lambda g, x, out: g * (out != 0))
 def relu(x):
+    """max(x, 0). The gradient passes where the output is not 0: x > 0, and NaN (as PyTorch,
+    whose VJP reads the output too)."""
     return np.maximum(x, 0)
 
 

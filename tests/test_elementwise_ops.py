@@ -464,3 +464,32 @@ def test_float32_preserved(fn, shapes):
     for t in ts:
         assert t.grad.dtype == np.float32 and t.grad.shape == t.shape
         assert np.all(np.isfinite(t.grad))
+
+
+NAN_CASES = [  # (id, ours, PyTorch's, operands: the first requires grad, the others too if float)
+    ("clamp", lambda x: F.clamp(x, -1.0, 1.0), lambda x: x.clamp(-1.0, 1.0), [np.nan, 0.5, 2.0]),
+    ("clamp-min", lambda x: F.clamp(x, min=0.0), lambda x: x.clamp(min=0.0), [np.nan, -1.0, 1.0]),
+    ("relu", F.relu, lambda x: x.relu(), [np.nan, -1.0, 0.0, 1.0]),
+    ("abs", F.abs, lambda x: x.abs(), [np.nan, -1.0, 0.0, 1.0]),
+    ("sign", F.sign, lambda x: x.sign(), [np.nan, -1.0, 0.0, 1.0]),
+    ("maximum", F.maximum, lambda a, b: a.maximum(b),
+     [np.nan, 1.0, np.nan, 2.0, 3.0], [1.0, np.nan, np.nan, 2.0, 1.0]),
+    ("minimum", F.minimum, lambda a, b: a.minimum(b),
+     [np.nan, 1.0, np.nan, 2.0, 3.0], [1.0, np.nan, np.nan, 2.0, 1.0]),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs, args", [(c[0], c[1], c[2], c[3:]) for c in NAN_CASES],
+                         ids=[c[0] for c in NAN_CASES])
+def test_values_and_gradients_at_nan_as_pytorch(name, ours, theirs, args):
+    """clamp's gradient at NaN is 0, relu's 1, maximum's 1 to both, abs's 0; sign(nan) = 0."""
+    torch = pytest.importorskip("torch")
+    xs = [Tensor(np.array(a), requires_grad=True) for a in args]
+    ts = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in args]
+    out, ref = ours(*xs), theirs(*ts)
+    np.testing.assert_array_equal(out.data, ref.detach().numpy())  # NaN where torch has NaN
+    g = np.arange(1.0, 1.0 + out.data.size).reshape(out.shape)
+    out.backward(g)
+    ref.backward(torch.tensor(g))
+    for x, t in zip(xs, ts):
+        np.testing.assert_array_equal(x.grad, t.grad.numpy())

@@ -270,8 +270,9 @@ def clamp(input, min=None, max=None):
     """min(max(x, min), max), bounds numbers or tensors (broadcasting). The gradient as PyTorch:
     x gets g where min <= x <= max (both bounds included), a tensor min gets g where x < min,
     a tensor max where x > max; if min > max the result is max, and max gets g everywhere.
-    NaN stays NaN. Deliberately different: where min == max and x < min, PyTorch sends the
-    gradient to neither bound (its min rule needs min < max); here min gets it."""
+    NaN stays NaN, with gradient 0 (as PyTorch). Deliberately different: where min == max and
+    x < min, PyTorch sends the gradient to neither bound (its min rule needs min < max); here
+    min gets it."""
     if min is None and max is None:
         raise TypeError("clamp(): at least one of min and max must not be None")
     out = input
@@ -279,6 +280,9 @@ def clamp(input, min=None, max=None):
         out = where(out < min, _weak(min, input), out)
     if max is not None:
         out = where(out > max, _weak(max, input), out)
+    if isinstance(input, Tensor) and input.requires_grad:
+        x = input._data  # a NaN input: the constant NaN, so that x gets gradient 0 there
+        out = where(x != x, np.nan, out)
     return out
 
 
