@@ -556,3 +556,19 @@ def test_median_errors():
 def test_numeric_grad_sanity():
     num = numeric_grad(lambda a: float(np.prod(a)), [np.array([2.0, 3.0, 4.0])], 0)
     np.testing.assert_allclose(num, [12.0, 8.0, 6.0], rtol=1e-8)
+
+
+@pytest.mark.parametrize("p", [0.3, 0.5, 0.99, 1.5, 3.0])
+def test_norm_gradient_at_zeros_as_pytorch(p):
+    """0 < p < 1: d|x|^p/dx is infinite at 0; PyTorch's gradient is 0 there, not nan."""
+    torch = pytest.importorskip("torch")
+    for x0 in (np.array([0.0, 1.0, -2.0, 0.0]), np.zeros(3), np.array([[0.0, 3.0], [0.0, 0.0]])):
+        x, t = Tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+        F.norm(x, p).backward()
+        torch.norm(t, p).backward()
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12, atol=0)
+        if x0.ndim == 2:
+            x, t = Tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+            F.norm(x, p, 1).sum().backward()
+            torch.norm(t, p, 1).sum().backward()
+            np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12, atol=0)

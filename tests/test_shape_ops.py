@@ -510,3 +510,46 @@ def test_einsum_gradient_of_a_bilinear_form_is_the_closed_form():
     np.testing.assert_allclose(gx.data, A @ y)
     np.testing.assert_allclose(gA.data, np.outer(x, y))
     np.testing.assert_allclose(gy.data, A.T @ x)
+
+
+def test_clone_keeps_every_dtype_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for data in ([True, False], [1, 2], np.array([1, 2], np.int32), np.array([1.0], np.float32)):
+        t = torch.tensor(np.asarray(data))
+        out = F.clone(Tensor(np.asarray(data)))
+        assert str(out.dtype) == str(t.clone().dtype).replace("torch.", "")
+        np.testing.assert_array_equal(out.data, t.clone().numpy())
+
+
+def test_scatter_into_an_int_tensor_keeps_the_int_dtype():
+    """A float value written into an int tensor is truncated to the int dtype, as PyTorch."""
+    torch = pytest.importorskip("torch")
+    x, i = np.zeros(4, np.int64), np.array([1, 3])
+    for args, kwargs in (((1.7,), {}), ((), {"value": -2.5})):
+        want = torch.tensor(x).scatter(0, torch.tensor(i), *args, **kwargs).numpy()
+        got = F.scatter(Tensor(x), 0, i, *args, **kwargs).data
+        assert got.dtype == want.dtype == np.int64
+        np.testing.assert_array_equal(got, want)
+    got = F.scatter(Tensor(x), 0, i, Tensor(np.array([1.5, 2.5])))  # torch raises; we cast
+    assert got.dtype == np.int64 and list(got.data) == [0, 1, 0, 2]
+
+
+@pytest.mark.filterwarnings("ignore:The reduce argument:UserWarning")  # torch's deprecation
+@pytest.mark.parametrize("reduce", ["add", "multiply"])
+def test_scatter_reduce_as_pytorch(reduce):
+    torch = pytest.importorskip("torch")
+    x0, src0 = np.arange(1.0, 13.0).reshape(3, 4), np.arange(2.0, 8.0).reshape(3, 2)
+    want = torch.tensor(x0).scatter(1, torch.tensor(J), torch.tensor(src0), reduce=reduce)
+    x = Tensor(x0, requires_grad=True)
+    out = F.scatter(x, 1, J, Tensor(src0), reduce=reduce)
+    np.testing.assert_allclose(out.data, want.numpy(), rtol=1e-15)
+    wv = torch.tensor(x0).scatter(1, torch.tensor(J), 3.0, reduce=reduce)
+    np.testing.assert_allclose(F.scatter(Tensor(x0), 1, J, 3.0, reduce=reduce).data, wv.numpy())
+    # PyTorch has no derivative here; ours is the closed form: g, or g * the factors
+    out.backward(np.ones((3, 4)))
+    np.testing.assert_allclose(x.grad, 1.0 if reduce == "add" else want.numpy() / x0)
+    if reduce == "add":
+        check_grads(lambda x, s: F.scatter(x, 1, J, s, reduce="add"), x0, src0)
+    else:
+        with pytest.raises(RuntimeError, match="src"):
+            F.scatter(x, 1, J, Tensor(src0, requires_grad=True), reduce="multiply")

@@ -223,8 +223,8 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
 def norm(input, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
     """The vector p-norm (sum |x|^p)^(1/p) over `dim` (all elements by default), as torch.norm:
     p="fro" (the default) and 2 are sqrt(sum x^2), 1 is sum |x|, inf is max |x| (ties share the
-    gradient), -inf min |x|, 0 counts the nonzeros (gradient 0). At a zero vector the gradient is
-    0 (PyTorch's subgradient), not nan. The nuclear norm (p="nuc") needs an SVD: not supported."""
+    gradient), -inf min |x|, 0 counts the nonzeros (gradient 0). At a zero vector, and at the
+    zeros of x for 0 < p < 1, the gradient is 0 (PyTorch's subgradient), not nan. The nuclear norm (p="nuc") needs an SVD: not supported."""
     if isinstance(p, str):
         if p != "fro":
             raise ValueError(f"norm(): p={p!r} is not supported; use p='fro', a number, inf or "
@@ -243,7 +243,11 @@ def norm(input, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
         return P.sum(a, axis=dim, keepdims=keepdim)
     if p == 2:
         return _sqrt0(P.sum(x * x, axis=dim, keepdims=keepdim))
-    s = P.sum(a ** p, axis=dim, keepdims=keepdim)
+    if p < 1:  # d|x|^p/d|x| = p |x|^(p-1) is inf at 0 (nan after abs's 0): 0 there, as PyTorch
+        az = _data(a) == 0
+        s = P.sum(P.where(az, 0, P.where(az, 1, a) ** p), axis=dim, keepdims=keepdim)
+    else:
+        s = P.sum(a ** p, axis=dim, keepdims=keepdim)
     zero = s == 0  # the 1/p-th root with gradient 0 at 0, as sqrt above
     return P.where(zero, 0, P.where(zero, 1, s) ** (1 / p))
 

@@ -18,7 +18,7 @@ import numpy as np
 from .. import primitives as P
 from ..tape import ShapeError, result
 from ..tensor import Tensor
-from ._args import AxisError, _axis, _check_dims, _shape_args, shape_of
+from ._args import ArgumentError, AxisError, _axis, _check_dims, _shape_args, shape_of
 
 
 def reshape(input, *shape, **kwargs):
@@ -290,7 +290,11 @@ def nonzero(input, *, as_tuple=False):
 
 
 def clone(input, *, memory_format=None):
-    """A copy with its own memory (x * 1, which keeps -0.0 and nan); d/dx = g."""
+    """A copy with its own memory, of the same dtype (x * 1 for a float tensor, which keeps -0.0
+    and nan); d/dx = g."""
+    x = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if x.dtype.kind not in "fc":  # never differentiable; bool * 1 would be an int
+        return result(x.copy())
     return P.mul(input, 1)
 
 
@@ -434,26 +438,56 @@ def scatter_add(input, dim, index, src):
     return input + P.index_put(_part(src, shape), idx=grid, shape=shape_of(input))
 
 
-def scatter(input, dim, index, src=None, *, value=None):
+def _cast(src, dtype):
+    """src in `dtype`: a differentiable cast between float dtypes, else a constant array."""
+    d = src._data if isinstance(src, Tensor) else np.asarray(src)
+    if d.dtype == dtype:
+        return src
+    if isinstance(src, Tensor) and d.dtype.kind in "fc" and dtype.kind in "fc":
+        return P.to(src, dtype=dtype)
+    return d.astype(dtype)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """input with src[i][j][k] written at [i][index[i][j][k]][k] (dim 1); a number as `src`
-    (or value=) writes that number. Where index repeats a position, PyTorch leaves undefined
-    which write wins; here the last one does (numpy's rule), and only it gets a gradient."""
+    (or value=) writes that number. The result keeps input's dtype (src or value is cast to it,
+    a float into an int tensor truncated, as PyTorch's value). Where index repeats a position,
+    PyTorch leaves undefined which write wins; here the last one does (numpy's rule), and only
+    it gets a gradient. reduce="add" adds instead (repeats accumulating: scatter_add),
+    reduce="multiply" multiplies (d/dinput = g * the factors; src gets no gradient, nor in
+    PyTorch)."""
     if src is None or isinstance(src, (int, float)):
         value, src = src if value is None else value, None
     if value is None and src is None:
         raise TypeError("scatter(): needs src (a tensor) or value (a number)")
+    if reduce not in (None, "add", "multiply"):
+        raise ArgumentError(f"scatter(): reduce must be 'add' or 'multiply', got {reduce!r}")
     grid, shape = _grid("scatter", input, dim, index, None if src is None else shape_of(src))
+    dtype = (input._data if isinstance(input, Tensor) else np.asarray(input)).dtype
+    if src is None:
+        src = np.full(shape, value, dtype) if reduce else np.asarray(value, dtype)
+    else:
+        src = _cast(_part(src, shape), dtype)
+    if reduce == "add":
+        return input + P.index_put(src, idx=grid, shape=shape_of(input))
+    if reduce == "multiply":
+        if isinstance(src, Tensor) and src.requires_grad:
+            raise RuntimeError("scatter(reduce='multiply'): the derivative for src is not "
+                               "implemented (nor in PyTorch); pass src.detach(), or build the "
+                               "factors with index_put and multiply")
+        factors = np.ones(shape_of(input), dtype)
+        np.multiply.at(factors, grid, src._data if isinstance(src, Tensor) else src)
+        return input * factors
     written = np.zeros(shape_of(input), bool)
     written[grid] = True
-    if src is None:
-        return P.where(written, value, input)
+    if not shape_of(src) and not isinstance(src, Tensor):  # a number
+        return P.where(written, src, input)
     target = np.ravel_multi_index(np.broadcast_arrays(*grid), shape_of(input)).ravel()
     last = np.zeros(target.size, bool)  # the last write to each position
     last[target.size - 1 - np.unique(target[::-1], return_index=True)[1]] = True
     last = last.reshape(shape)
     where = tuple(np.broadcast_to(g, shape)[last] for g in grid)
-    placed = P.index_put(P.getitem(_part(src, shape), idx=last), idx=where,
-                         shape=shape_of(input))
+    placed = P.index_put(P.getitem(src, idx=last), idx=where, shape=shape_of(input))
     return P.where(written, placed, input)
 
 
