@@ -208,8 +208,14 @@ def _pow_da(g, a, b, _):
 @primitive("pow", "da = g * b * a^(b-1), db = g * out * log(a)  (0 where b = 0, resp. a = 0)",
            _pow_da,
            lambda g, a, b, out: g * out * log(where(a == 0, 1, a)), promote=True)
-def pow(a, b):
-    return a ** b
+def pow(input, exponent):
+    try:
+        return input ** exponent
+    except ValueError as err:  # not a shape error: PyTorch's RuntimeError, not ShapeError
+        if "negative integer powers" not in str(err):
+            raise  # a shape error: the wrapper's ShapeError
+        raise RuntimeError(f"pow: {err} Make the base a float tensor, e.g. x.double() ** "
+                           f"-1, or use 1 / x") from None
 
 
 @primitive("maximum", "da = g * (1 - [a < b] - [a = b]/2), db likewise",

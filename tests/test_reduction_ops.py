@@ -572,3 +572,33 @@ def test_norm_gradient_at_zeros_as_pytorch(p):
             F.norm(x, p, 1).sum().backward()
             torch.norm(t, p, 1).sum().backward()
             np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12, atol=0)
+
+
+def test_mean_of_an_integer_tensor_raises_as_pytorch_and_dtype_converts():
+    torch = pytest.importorskip("torch")
+    for data in ([1, 2], [True, False]):
+        with pytest.raises(RuntimeError):
+            torch.tensor(data).mean()
+        with pytest.raises(RuntimeError, match="mean.*floating point.*dtype="):
+            Tensor(np.array(data)).mean()
+        with pytest.raises(RuntimeError, match="mean"):
+            F.mean(Tensor(np.array(data)), 0)
+        want = torch.tensor(data).mean(dtype=torch.float64).item()
+        assert Tensor(np.array(data)).mean(dtype=np.float64).item() == want
+
+
+def test_sum_dtype_casts_first_as_pytorch():
+    torch = pytest.importorskip("torch")
+    x0 = np.array([[1, 2], [3, 250]], np.int64)
+    for dtype, tdtype in ((np.float32, torch.float32), (np.uint8, torch.uint8),
+                          (np.float64, torch.float64)):
+        want = torch.tensor(x0).sum(0, dtype=tdtype)
+        got = F.sum(Tensor(x0), 0, dtype=dtype)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got.data, want.numpy())
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x.sum(dtype=np.float32)
+    assert y.dtype == np.float32
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+    assert x.grad.dtype == np.float64

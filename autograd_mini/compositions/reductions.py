@@ -19,6 +19,7 @@ from .. import primitives as P
 from ..tape import ShapeError, result
 from ..tensor import Tensor
 from ._args import _axis, _check_dims, _one_dim, _reduce_args, shape_of
+from . import elementwise as E
 from .shape import unsqueeze
 
 
@@ -34,15 +35,29 @@ def _tensor(input):
 ReturnTypes = namedtuple("values_indices", ["values", "indices"])
 
 
-def sum(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Sum over `dim` (all elements by default). d/dx = g broadcast back."""
+def _cast(input, dtype):
+    """input in `dtype` first (PyTorch's dtype= of reductions): a float cast is differentiable."""
+    return input if dtype is None else E.to(input, dtype)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Sum over `dim` (all elements by default), after a cast to `dtype` if given (integer and
+    bool tensors sum to int64, as PyTorch and numpy). d/dx = g broadcast back."""
     dim, keepdim = _reduce_args("sum", input, dim, keepdim, axis, keepdims)
-    return P.sum(input, axis=dim, keepdims=keepdim)
+    out = P.sum(_cast(input, dtype), axis=dim, keepdims=keepdim)
+    return _cast(out, dtype)  # numpy sums small integers as 64-bit ones
 
 
-def mean(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """sum / n over `dim`. d/dx = g / n broadcast back."""
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """sum / n over `dim`, after a cast to `dtype` if given. d/dx = g / n broadcast back. An
+    integer or bool tensor needs a float dtype=, as PyTorch (RuntimeError otherwise)."""
     dim, keepdim = _reduce_args("mean", input, dim, keepdim, axis, keepdims)
+    input = _cast(input, dtype)
+    if _data(input).dtype.kind not in "fc":
+        raise RuntimeError(f"mean(): could not infer the output dtype: the input must be a "
+                           f"floating point tensor, got dtype {_data(input).dtype}; convert it "
+                           f"(x.float(), x.double()) or pass dtype=, e.g. "
+                           f"x.mean(dtype=np.float64)")
     return P.mean(input, axis=dim, keepdims=keepdim)
 
 

@@ -37,7 +37,7 @@ def permute(input, *dims):
     ndim = np.ndim(input._data if isinstance(input, Tensor) else input)
     axes = _check_dims("permute", tuple(dims), ndim)
     if sorted(axes) != list(range(ndim)):
-        raise AxisError(f"permute(): dims {dims} are not a permutation of the axes of a tensor "
+        raise ArgumentError(f"permute(): dims {dims} are not a permutation of the axes of a tensor "
                         f"of shape {np.shape(input._data if isinstance(input, Tensor) else input)}")
     return P.transpose(input, axes=axes)
 
@@ -60,7 +60,7 @@ swapaxes = transpose
 def unsqueeze(input, dim):
     """A new axis of size 1 at `dim`."""
     shape = np.shape(input._data if isinstance(input, Tensor) else input)
-    dim = _check_dims("unsqueeze", dim, len(shape) + 1)
+    dim = _check_dims("unsqueeze", dim, len(shape) + 1, shape)
     return P.reshape(input, shape=shape[:dim] + (1,) + shape[dim:])
 
 
@@ -212,10 +212,20 @@ def tile(input, dims):
 
 # -- reordering and masking --------------------------------------------------------------------
 
-def flip(input, *dims):
-    """The order of the elements along `dims` reversed: x[..., ::-1, ...]."""
+def flip(input, *args, dims=None):
+    """The order of the elements along `dims` reversed: x[..., ::-1, ...]. `dims` is required,
+    as in PyTorch: flip(x, (0, 1)), x.flip(0, 1) or flip(x, dims=0); each dim at most once."""
+    if args and dims is not None or not args and dims is None:
+        raise TypeError(f"flip(): takes the dims once, positionally or as dims=; "
+                        f"{'got both' if args else 'they are missing'} (e.g. x.flip(0) or "
+                        f"flip(x, dims=(0, 1)))")
+    dims = _shape_args(args) if args else dims
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     shape = shape_of(input)
-    dims = _check_dims("flip", _shape_args(dims), len(shape), shape)
+    dims = _check_dims("flip", dims, len(shape), shape)
+    if len(set(dims)) < len(dims):
+        raise ArgumentError(f"flip(): dim {next(d for d in dims if dims.count(d) > 1)} appears "
+                            f"multiple times in dims {dims}; list each dim once")
     return P.getitem(input, idx=tuple(slice(None, None, -1 if i in dims else None)
                                        for i in range(len(shape))))
 
@@ -227,12 +237,12 @@ def roll(input, shifts, dims=None):
     shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
     if dims is None:
         if len(shifts) != 1:
-            raise ValueError(f"roll(): shifts {shifts} need dims, one per shift")
+            raise ArgumentError(f"roll(): shifts {shifts} need dims, one per shift")
         return P.reshape(roll(P.reshape(input, shape=(-1,)), shifts, 0), shape=shape)
     dims = _check_dims("roll", tuple(dims) if isinstance(dims, (tuple, list)) else (dims,),
                        len(shape), shape)
     if len(shifts) != len(dims):
-        raise ValueError(f"roll(): shifts {shifts} and dims {dims} must have the same length")
+        raise ArgumentError(f"roll(): shifts {shifts} and dims {dims} must have the same length")
     out = input
     for s, d in zip(shifts, dims):
         n = shape[d]
@@ -507,7 +517,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     shape = shape_of(input)
     d1, d2 = _check_dims("diagonal", (dim1, dim2), len(shape), shape)
     if d1 == d2:
-        raise AxisError(f"diagonal(): dim1 and dim2 cannot be identical, got {dim1} and {dim2} "
+        raise ArgumentError(f"diagonal(): dim1 and dim2 cannot be identical, got {dim1} and {dim2} "
                         f"for shape {shape}")
     x = _permute(input, [i for i in range(len(shape)) if i not in (d1, d2)] + [d1, d2])
     r, c = builtins.max(-offset, 0), builtins.max(offset, 0)
@@ -541,19 +551,21 @@ def pad(input, pad, mode="constant", value=None):
     """input padded as torch.nn.functional.pad: `pad` is (left, right) of the LAST dim, then
     of the dim before, ... Modes: "constant" (value, default 0; negative pads crop),
     "reflect" (mirrored without the edge), "replicate" (the edge repeated), "circular" (wrapped).
+    A negative pad crops, in every mode, before the other side is padded (as PyTorch).
     The non-constant modes take any trailing dims here (PyTorch limits them to 1-3)."""
     shape, pad = shape_of(input), tuple(int(p) for p in pad)
     if len(pad) % 2:
-        raise ValueError(f"pad(): the padding must have an even length, (left, right) pairs "
-                         f"starting with the last dim; got {pad}")
+        raise ArgumentError(f"pad(): the padding must have an even length, (left, right) pairs "
+                            f"starting with the last dim; got {pad}")
     if len(pad) // 2 > len(shape):
-        raise ValueError(f"pad(): {pad} pads {len(pad) // 2} dims but the input is "
-                         f"{len(shape)}-D (shape {shape})")
+        raise ArgumentError(f"pad(): {pad} pads {len(pad) // 2} dims but the input is "
+                            f"{len(shape)}-D (shape {shape})")
     if mode != "constant" and mode not in _PAD_INDEX:
-        raise ValueError(f"pad(): mode {mode!r} is not supported; use 'constant', 'reflect', "
-                         f"'replicate' or 'circular'")
+        raise ArgumentError(f"pad(): mode {mode!r} is not supported; use 'constant', 'reflect', "
+                            f"'replicate' or 'circular'")
     if mode != "constant" and value not in (None, 0):
-        raise ValueError(f"pad(): mode {mode!r} takes no value; value is for mode='constant'")
+        raise ArgumentError(f"pad(): mode {mode!r} takes no value; value is for "
+                            f"mode='constant'")
     out = input
     for k in range(len(pad) // 2):
         d, (left, right) = len(shape) - 1 - k, pad[2 * k:2 * k + 2]
@@ -577,10 +589,13 @@ def _pad_constant(x, d, left, right, value):
 
 
 def _pad_index(x, d, left, right, mode):
-    """The other modes as one gather along d: the padded positions of np.pad(arange(n))."""
-    n = shape_of(x)[d]
+    """The other modes as one gather along d: the padded positions of np.pad(arange(n)), after
+    the crop of a negative pad."""
     if left < 0 or right < 0:
-        raise ValueError(f"pad(): negative padding ({left}, {right}) is only for mode='constant'")
+        n = shape_of(x)[d]
+        x = _narrow(x, d, builtins.max(-left, 0), n - builtins.max(-right, 0))
+        left, right = builtins.max(left, 0), builtins.max(right, 0)
+    n = shape_of(x)[d]
     limit = {"reflect": n - 1, "circular": n, "replicate": float("inf") if n else -1}[mode]
     if builtins.max(left, right) > limit:
         raise ShapeError(f"pad(): {mode} padding ({left}, {right}) of dim {d} must be "
