@@ -58,21 +58,39 @@ def _constant(a):
     return a.item() if isinstance(a, np.generic) else a
 
 
+_KIND = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < float < complex
+
+
+def promote_types(a, b):
+    """PyTorch's promote_types of two dtypes: numpy's within a kind, and across kinds (bool <
+    integer < float) the dtype of the higher kind: int64 with float32 is float32 (numpy's
+    float64)."""
+    ka, kb = _KIND.get(a.kind, 3), _KIND.get(b.kind, 3)
+    if ka == kb or ka == 3 or kb == 3:
+        return np.promote_types(a, b)
+    return a if ka > kb else b
+
+
 def _promote(a, b):
-    """PyTorch's promotion for two arrays of different dtypes: a 0-d float operand beside a
-    float array with dimensions takes that array's dtype (x32 * Tensor(2.0) stays float32)."""
-    if a.dtype.kind == "f" and b.dtype.kind == "f":
-        if not a.ndim and b.ndim:
-            return a.astype(b.dtype), b
-        if not b.ndim and a.ndim:
-            return a, b.astype(a.dtype)
-    return a, b
+    """PyTorch's promotion for two arrays of different dtypes: promote_types between operands of
+    equal standing (both 0-d, or both with dimensions); beside an array with dimensions, a 0-d
+    one decides the dtype only if it is of a higher kind (int32 + 0-d int64 stays int32,
+    float32 * 0-d float64 stays float32, int64 * 0-d float32 is float32)."""
+    if bool(a.ndim) == bool(b.ndim):
+        dtype = promote_types(a.dtype, b.dtype)
+    else:
+        hi, lo = (a, b) if a.ndim else (b, a)
+        higher = _KIND.get(lo.dtype.kind, 3) > _KIND.get(hi.dtype.kind, 3)
+        dtype = promote_types(hi.dtype, lo.dtype) if higher else hi.dtype
+    return (a if a.dtype == dtype else a.astype(dtype),
+            b if b.dtype == dtype else b.astype(dtype))
 
 
 def primitive(name, rule, *vjps, promote=False, ufunc=None):
     """Register `fwd` with its VJPs and return the function of Tensors that records it.
 
-    `promote`: a binary elementwise op, whose 0-d operands take the other operand's float dtype.
+    `promote`: a binary elementwise op, whose operands of different dtypes are promoted as
+    PyTorch's (`_promote`).
     `ufunc`: the numpy ufunc that `fwd` is, called directly (a Python call less per op).
     """
     def register(fwd):
@@ -232,7 +250,10 @@ def maximum(a, b):
            lambda g, cond, a, b, _: where(cond, g, 0),
            lambda g, cond, a, b, _: where(cond, 0, g))
 def where(condition, input, other):
-    """input where condition holds, other elsewhere (broadcasting all three)."""
+    """input where condition holds, other elsewhere (broadcasting all three); input and other
+    promoted as PyTorch's."""
+    if type(input) is _ndarray and type(other) is _ndarray and input.dtype is not other.dtype:
+        input, other = _promote(input, other)
     return np.where(condition, input, other)
 
 

@@ -493,3 +493,50 @@ def test_values_and_gradients_at_nan_as_pytorch(name, ours, theirs, args):
     ref.backward(torch.tensor(g))
     for x, t in zip(xs, ts):
         np.testing.assert_array_equal(x.grad, t.grad.numpy())
+
+
+PROMOTED = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+
+
+@pytest.mark.parametrize("ndims", [(1, 1), (0, 1), (1, 0), (0, 0)], ids=["nd-nd", "0d-nd", "nd-0d",
+                                                                       "0d-0d"])
+def test_dtype_promotion_follows_pytorchs_table(ndims):
+    """Every pair of dtypes, with and without dimensions: add, mul, maximum and where give
+    torch.result_type (int64 + float32 is float32, a 0-d operand does not widen an operand with
+    dimensions of its kind); so do cat and floor division."""
+    torch = pytest.importorskip("torch")
+    cond = np.array([True, False])
+    for a in PROMOTED:
+        for b in PROMOTED:
+            x0 = np.ones((2,) * ndims[0], a)
+            y0 = np.ones((2,) * ndims[1], b)
+            want = str(torch.result_type(torch.tensor(x0), torch.tensor(y0))).replace("torch.", "")
+            x, y = Tensor(x0), Tensor(y0)
+            ops = {"add": x + y, "mul": F.mul(x, y), "maximum": F.maximum(x, y),
+                   "where": F.where(cond, x, y)}
+            if "bool" not in (a, b):
+                ops["floor_divide"] = x // y
+            if all(ndims):
+                ops["cat"] = F.cat([x, y])
+            for name, out in ops.items():
+                assert str(out.dtype) == want, (name, a, b, ndims)
+
+
+def test_dtype_promotion_examples_and_gradients():
+    torch = pytest.importorskip("torch")
+    f32 = np.array([1.5, -2.0], np.float32)
+    assert (Tensor(np.array([1, 2])) + Tensor(f32)).dtype == np.float32
+    assert (Tensor(np.array(3)) * Tensor(f32)).dtype == np.float32
+    assert (Tensor(np.array([1, 2], np.int32)) + Tensor(np.array(3))).dtype == np.int32
+    assert F.where(np.array([True, False]), Tensor(f32), Tensor(np.array(2.0))).dtype == np.float32
+    assert F.cat([Tensor(np.array([1, 2])), Tensor(f32)]).dtype == np.float32
+    # the gradient of a promoted operand keeps that operand's dtype, as PyTorch's
+    x = Tensor(f32, requires_grad=True)
+    y = Tensor(np.array(2.0), requires_grad=True)
+    (x * y).sum().backward()
+    tx = torch.tensor(f32, requires_grad=True)
+    ty = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    (tx * ty).sum().backward()
+    assert x.grad.dtype == np.float32 and y.grad.dtype == np.float64
+    np.testing.assert_allclose(x.grad, tx.grad.numpy())
+    np.testing.assert_allclose(y.grad, ty.grad.numpy(), rtol=1e-7)

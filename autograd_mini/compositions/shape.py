@@ -12,6 +12,7 @@ back; write `where(mask, v, x)`, `x.scatter(...)` or `F.pad`/`F.cat` instead. `v
 views as numpy decides; `view` never fails for a non-contiguous tensor, unlike PyTorch's.
 """
 import builtins
+import functools
 
 import numpy as np
 
@@ -325,6 +326,10 @@ def cat(tensors, dim=0, *, axis=None):
                          f"outside dim {dim}; only their sizes along dim {dim} may differ")
     if len(ts) == 1:
         return clone(ts[0])
+    dtypes = [t.dtype for t in ts]
+    if builtins.any(d != dtypes[0] for d in dtypes):  # promoted as PyTorch's (int64 + float32:
+        dtype = functools.reduce(P.promote_types, dtypes)  # float32), cast first
+        ts = [_cast(t, dtype) for t in ts]
     while len(ts) > 1:
         ts = [P.cat(*ts[i:i + 2], axis=dim) if i + 1 < len(ts) else ts[i]
               for i in range(0, len(ts), 2)]
