@@ -212,12 +212,20 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     x, added, k, s, p, d, (oh, ow), pads = _pool_args(
         "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
     n, c, h, w = shape_of(x)
-    if pads != ((0, 0), (0, 0)):  # -inf around the input: a padded cell is never the maximum
+    padded = pads != ((0, 0), (0, 0))
+    if padded:  # -inf around the input
         from .shape import pad
         x = pad(x, (pads[1][0], pads[1][1], pads[0][0], pads[0][1]), value=-np.inf)
     cols = P.reshape(P.im2col(x, kernel_size=k, stride=s, padding=((0, 0), (0, 0)),
                               dilation=d), shape=(n, c, k[0] * k[1], oh, ow))
-    first = np.argmax(cols._data if isinstance(cols, Tensor) else cols, axis=2)  # first max
+    v = cols._data if isinstance(cols, Tensor) else cols
+    if padded:  # the first maximum (or NaN) among the window's input cells, never a padded
+        inside = P.im2col(np.ones((1, 1, h, w), bool), kernel_size=k, stride=s, padding=pads,
+                          dilation=d)._data.reshape(1, 1, k[0] * k[1], oh, ow)  # cell: -inf
+        m = v.max(axis=2, keepdims=True)  # inputs included, as PyTorch's
+        first = np.argmax(((v == m) | (v != v)) & inside, axis=2)
+    else:
+        first = np.argmax(v, axis=2)  # the first maximum
     picked = first[:, :, None] == np.arange(k[0] * k[1])[:, None, None]
     out = _unbatched(P.sum(P.where(picked, cols, 0), axis=2), added)
     if not return_indices:
