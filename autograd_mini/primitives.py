@@ -223,9 +223,14 @@ def _pow_da(g, a, b, _):
     return g * b * where(b == 0, 1, a) ** (b - 1)  # d/da a^0 = 0, also at a = 0
 
 
-@primitive("pow", "da = g * b * a^(b-1), db = g * out * log(a)  (0 where b = 0, resp. a = 0)",
-           _pow_da,
-           lambda g, a, b, out: g * out * log(where(a == 0, 1, a)), promote=True)
+def _pow_db(g, a, b, out):
+    with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, log(-1) = nan: as
+        return g * where((a == 0) * (b >= 0), 0, out * log(a))  # PyTorch, without warnings
+
+
+@primitive("pow", "da = g * b * a^(b-1), db = g * out * log(a)  (da: 0 where b = 0; db: 0 where "
+                  "a = 0 and b >= 0)",
+           _pow_da, _pow_db, promote=True)
 def pow(input, exponent):
     try:
         return input ** exponent
@@ -395,14 +400,21 @@ def amax(x, *, axis=None, keepdims=False):
 @primitive("softmax", "dx = out * (g - sum(g * out))",
            lambda g, x, out, *, axis: out * (g - (g * out).sum(axis=axis, keepdims=True)))
 def softmax(x, *, axis=-1):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    try:
+        m = np.max(x, axis=axis, keepdims=True)
+    except ValueError:  # an empty axis: the empty result, as PyTorch
+        return np.exp(x)
+    e = np.exp(x - m)
     return e / e.sum(axis=axis, keepdims=True)
 
 
 @primitive("log_softmax", "dx = g - exp(out) * sum(g)",
            lambda g, x, out, *, axis: g - exp(out) * g.sum(axis=axis, keepdims=True))
 def log_softmax(x, *, axis=-1):
-    z = x - np.max(x, axis=axis, keepdims=True)
+    try:
+        z = x - np.max(x, axis=axis, keepdims=True)
+    except ValueError:  # an empty axis: the empty result, as PyTorch
+        return np.exp(x)
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
 
@@ -410,7 +422,12 @@ def log_softmax(x, *, axis=-1):
            lambda g, x, out, *, axis, keepdims: (g.reshape(_kept(x.shape, axis))
                                                  * exp(x - out.reshape(_kept(x.shape, axis)))))
 def logsumexp(x, *, axis=None, keepdims=False):
-    m = np.max(x, axis=axis, keepdims=True)
+    """log(sum(exp(x))) along `axis`, shifted by the max (never overflows); -inf (log 0) over an
+    empty axis, as PyTorch."""
+    try:
+        m = np.max(x, axis=axis, keepdims=True)
+    except ValueError:  # an empty axis: the log of an empty sum
+        return np.sum(x, axis=axis, keepdims=keepdims) * 1.0 - np.inf
     m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along an axis: no shift
     lse = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
     return lse if keepdims else lse.reshape(np.shape(np.sum(x, axis=axis)))

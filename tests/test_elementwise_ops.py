@@ -540,3 +540,22 @@ def test_dtype_promotion_examples_and_gradients():
     assert x.grad.dtype == np.float32 and y.grad.dtype == np.float64
     np.testing.assert_allclose(x.grad, tx.grad.numpy())
     np.testing.assert_allclose(y.grad, ty.grad.numpy(), rtol=1e-7)
+
+
+def test_pow_gradients_at_base_zero_with_a_tensor_exponent_as_pytorch():
+    """d/db a^b = a^b log a: 0 where a = 0 and b >= 0, -inf where b < 0 (+inf at -0.0 and an odd
+    b); d/da = b a^(b-1): 0 where b = 0, inf/-inf/nan where PyTorch has them."""
+    torch = pytest.importorskip("torch")
+    a0 = np.array([0.0, 0.0, 0.0, 0.0, 0.0, -0.0, -0.0, 2.0, -2.0, -2.0, 0.5, 1.0, 0.0])
+    b0 = np.array([0.0, 0.5, 2.0, -1.0, -0.5, -1.0, -2.0, 0.0, 2.0, 0.5, -1.0, np.nan, np.nan])
+    a, b = Tensor(a0, requires_grad=True), Tensor(b0, requires_grad=True)
+    ta, tb = torch.tensor(a0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    g = np.arange(1.0, 14.0)
+    with np.errstate(all="ignore"):
+        (a ** b).backward(g)
+    (ta ** tb).backward(torch.tensor(g))
+    np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-15)  # inf and nan where torch's
+    np.testing.assert_allclose(b.grad, tb.grad.numpy(), rtol=1e-15)
+    x = Tensor(np.array([0.0, 1.0]), requires_grad=True)  # exp2 = pow(2, x): a Python base
+    F.exp2(x).sum().backward()
+    np.testing.assert_allclose(x.grad, [math.log(2), 2 * math.log(2)])

@@ -602,3 +602,20 @@ def test_sum_dtype_casts_first_as_pytorch():
     y.backward()
     np.testing.assert_array_equal(x.grad, [1.0, 1.0])
     assert x.grad.dtype == np.float64
+
+
+@pytest.mark.parametrize("name", ["logsumexp", "softmax", "log_softmax"])
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((0, 3), 0), ((0, 3), 1), ((0,), 0)])
+def test_softmax_family_over_an_empty_dim_as_pytorch(name, shape, dim):
+    """logsumexp over an empty dim is -inf (the log of an empty sum); softmax and log_softmax
+    give the empty tensor; the gradient has the input's shape."""
+    torch = pytest.importorskip("torch")
+    for dtype in (np.float64, np.float32):
+        x0 = np.zeros(shape, dtype)
+        want = getattr(torch, name)(torch.tensor(x0), dim).numpy()
+        x = Tensor(x0, requires_grad=True)
+        out = getattr(F, name)(x, dim)
+        assert out.shape == want.shape and out.dtype == want.dtype
+        np.testing.assert_array_equal(out.data, want)
+        out.sum().backward()
+        assert x.grad.shape == shape
