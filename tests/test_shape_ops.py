@@ -602,3 +602,78 @@ def test_negative_padding_crops_in_every_mode_as_pytorch(mode, pad):
     want = torch_F().pad(torch.tensor(x0), pad, mode=mode).numpy()
     out = check_grads(lambda x: F.pad(x, pad, mode=mode), x0)
     np.testing.assert_array_equal(out.data, want)
+
+
+def _random_index(rng, shape):
+    """A random index of every form PyTorch reads: ints (negative too), slices (positive steps),
+    None, one Ellipsis, integer arrays (broadcasting), lists and boolean masks."""
+    entries, dim, dots = [], 0, False
+    while dim < len(shape) and rng.random() < 0.85:
+        n, r = shape[dim], rng.random()
+        if r < 0.25:
+            entries.append(int(rng.integers(-n, n)))
+        elif r < 0.45:
+            a, b = sorted(rng.integers(0, n + 1, 2))
+            entries.append(slice(int(a), int(b) + 1, int(rng.integers(1, 3))))
+        elif r < 0.7:
+            shp = [(2,), (3,), (2, 1), (1, 3), ()][rng.integers(0, 5)]
+            entries.append(rng.integers(-n, n, shp) if shp else int(rng.integers(0, n)))
+        elif r < 0.78:
+            entries.append(list(rng.integers(0, n, 2).tolist()))
+        elif r < 0.86:
+            entries.append(rng.random(n) < 0.6)
+        elif r < 0.93:
+            entries.append(None)
+            continue
+        elif not dots:
+            dots = True
+            entries.append(Ellipsis)
+            dim = len(shape) - builtins_sum(rng.integers(0, 2, len(shape) - dim))
+            continue
+        else:
+            entries.append(slice(None))
+        dim += 1
+    return tuple(entries)
+
+
+def builtins_sum(a):
+    return int(np.sum(a))
+
+
+def test_advanced_indexing_follows_pytorchs_dimension_order():
+    """x[0, :, i] is (3, 2, 5) in PyTorch (numpy: (2, 3, 5)): the ints select first."""
+    x = Tensor(np.zeros((2, 3, 4, 5)))
+    assert x[0, :, [0, 1]].shape == (3, 2, 5)
+    assert x[0, :, np.array([0, 1])].shape == (3, 2, 5)
+    assert x[0, :, Tensor(np.array([0, 1]))].shape == (3, 2, 5)
+    assert x[:, 0, None, [0, 1]].shape == (2, 1, 2, 5)
+    assert x[:, :, [0, 1], ..., [1, 2]].shape == (2, 3, 2)  # an empty Ellipsis separates nothing
+    assert x[[0, 1], :, [0, 1]].shape == (2, 3, 5)          # a slice between: the arrays first
+
+
+def test_indexing_of_many_forms_against_pytorch_values_and_gradients():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    shape = (2, 3, 4, 5)
+    x0 = rng.standard_normal(shape)
+    checked = 0
+    for _ in range(400):
+        idx = _random_index(rng, shape)
+        tidx = tuple(torch.tensor(i) if isinstance(i, (np.ndarray, list)) else i for i in idx)
+        t = torch.tensor(x0, requires_grad=True)
+        try:
+            want = t[tidx]
+        except (IndexError, RuntimeError, ValueError, TypeError):
+            continue  # a form PyTorch refuses (shape mismatch of the arrays...)
+        x = Tensor(x0, requires_grad=True)
+        out = x[tuple(Tensor(i) if isinstance(i, np.ndarray) and rng.random() < 0.5 else i
+                      for i in idx)]
+        assert out.shape == tuple(want.shape), idx
+        np.testing.assert_array_equal(out.data, want.detach().numpy())
+        if out.data.size:
+            g = rng.standard_normal(out.shape)
+            out.backward(g)
+            want.backward(torch.tensor(g))
+            np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-13, atol=1e-15)
+        checked += 1
+    assert checked > 250

@@ -65,20 +65,79 @@ def unsqueeze(input, dim):
     return P.reshape(input, shape=shape[:dim] + (1,) + shape[dim:])
 
 
+def _entry(i):
+    """One entry of an index as numpy takes it: a Tensor's or a list's array, and a 0-d integer
+    array as an int (PyTorch selects with it, as with an int)."""
+    if isinstance(i, Tensor):
+        i = i._data
+    elif isinstance(i, list):
+        i = np.asarray(i)
+    if type(i) is np.ndarray and not i.ndim and i.dtype.kind in "iu":
+        return int(i)
+    return i
+
+
+def _is_int(i):
+    return isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+
+
+def _consumed(i):
+    """How many dims of the input an index entry uses up: a mask its own ndim, None, Ellipsis
+    and a Python bool (a new dim) none, the others one."""
+    if type(i) is np.ndarray:
+        return i.ndim if i.dtype == bool else 1
+    return 0 if i is None or i is Ellipsis or isinstance(i, bool) else 1
+
+
+def torch_index(shape, idx):
+    """`idx` as (np_idx, perm): the numpy index and the axes permutation (None if none is needed)
+    with which `a[np_idx].transpose(perm)` is PyTorch's `a[idx]`, for an array `a` of `shape`.
+
+    The one difference of the rules: PyTorch applies the integers of an index first (each selects
+    and drops its dim), then the index arrays; numpy counts the integers among the index arrays.
+    So where an integer separates the index arrays from a slice, numpy puts the indexed dims
+    first and PyTorch where the arrays are: for x of shape (2, 3, 4, 5) and i = [0, 1],
+    x[0, :, i] is (3, 2, 5) in PyTorch and (2, 3, 5) in numpy. An Ellipsis that stands for no
+    dims separates nothing, as in PyTorch. For a write as PyTorch's, `a[np_idx] = v` takes v
+    broadcast to PyTorch's shape, then transposed by np.argsort(perm)."""
+    if not isinstance(idx, tuple):
+        return _entry(idx), None
+    idx = [_entry(i) for i in idx]
+    if not builtins.any(type(i) is np.ndarray for i in idx):
+        return tuple(idx), None
+    free = len(shape) - builtins.sum(_consumed(i) for i in idx)  # dims no entry names
+    dots = [k for k, i in enumerate(idx) if i is Ellipsis]
+    if len(dots) == 1:  # spelled out as slices, so that it separates as PyTorch's
+        e = dots[0]
+        idx[e:e + 1], free = [slice(None)] * builtins.max(free, 0), 0
+    arrays = [k for k, i in enumerate(idx) if type(i) is np.ndarray]
+    advanced = [k for k, i in enumerate(idx) if type(i) is np.ndarray or _is_int(i)]
+    if advanced[-1] - advanced[0] == len(advanced) - 1:  # one run: numpy's layout is PyTorch's
+        return tuple(idx), None
+    if builtins.any(not _is_int(idx[k]) for k in range(arrays[0], arrays[-1] + 1)
+                    if k not in arrays):  # a slice or None between the arrays: both put them
+        return tuple(idx), None           # first
+    k = builtins.sum(not _is_int(i) for i in idx[:arrays[0]])  # dims before them in PyTorch's
+    if not k:
+        return tuple(idx), None
+    nb = len(np.broadcast_shapes(*[(int(idx[a].sum()),) if idx[a].dtype == bool else
+                                   idx[a].shape for a in arrays]))
+    basic = builtins.sum(not _is_int(i) and type(i) is not np.ndarray for i in idx) + free
+    return tuple(idx), tuple(range(nb, nb + k)) + tuple(range(nb)) + \
+        tuple(range(nb + k, nb + basic))
+
+
 def getitem(input, idx):
-    """input[idx]: basic, integer-array and boolean indexing (numpy's rules); the gradient of
-    a repeated index accumulates."""
-    if isinstance(idx, Tensor):
-        idx = idx._data
-    elif isinstance(idx, tuple):
-        idx = tuple(i._data if isinstance(i, Tensor) else i for i in idx)
-    elif isinstance(idx, list):
-        idx = np.asarray(idx)
+    """input[idx]: basic, integer-array and boolean indexing, as PyTorch (numpy's rules but for
+    where an integer separates index arrays: torch_index); the gradient of a repeated index
+    accumulates."""
+    shape = np.shape(input._data if isinstance(input, Tensor) else input)
+    idx, perm = torch_index(shape, idx)
     try:
-        return P.getitem(input, idx=idx)
+        out = P.getitem(input, idx=idx)
     except IndexError as err:
-        shape = np.shape(input._data if isinstance(input, Tensor) else input)
         raise AxisError(f"getitem: {err} (tensor shape {shape})") from None
+    return out if perm is None else P.transpose(out, axes=perm)
 
 
 def T(input):
