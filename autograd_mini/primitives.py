@@ -193,28 +193,28 @@ def _rows(a):
 
 @primitive("add", "da = g, db = g", lambda g, a, b, _: g, lambda g, a, b, _: g, promote=True,
            ufunc=np.add)
-def add(a, b):
-    return a + b
+def add(input, other):
+    return input + other
 
 
 @primitive("sub", "da = g, db = -g", lambda g, a, b, _: g, lambda g, a, b, _: -g, promote=True,
            ufunc=np.subtract)
-def sub(a, b):
-    return a - b
+def sub(input, other):
+    return input - other
 
 
 @primitive("mul", "da = g * b, db = g * a",
            lambda g, a, b, _: g * b,
            lambda g, a, b, _: g * a, promote=True, ufunc=np.multiply)
-def mul(a, b):
-    return a * b
+def mul(input, other):
+    return input * other
 
 
 @primitive("div", "da = g / b, db = -g * out / b",
            lambda g, a, b, _: g / b,
            lambda g, a, b, out: -g * out / b, promote=True, ufunc=np.true_divide)
-def div(a, b):
-    return a / b
+def div(input, other):
+    return input / other
 
 
 def _pow_da(g, a, b, _):
@@ -244,10 +244,10 @@ def pow(input, exponent):
 @primitive("maximum", "da = g * (1 - [a < b] - [a = b]/2), db likewise",
            lambda g, a, b, _: g * (1 - (a < b) - (a == b) * 0.5),
            lambda g, a, b, _: g * (1 - (b < a) - (a == b) * 0.5), promote=True, ufunc=np.maximum)
-def maximum(a, b):
-    """The larger of a and b; ties split the gradient, and a NaN (either side) sends g to both,
+def maximum(input, other):
+    """The larger of the two; ties split the gradient, and a NaN (either side) sends g to both,
     as PyTorch."""
-    return np.maximum(a, b)
+    return np.maximum(input, other)
 
 
 @primitive("where", "dinput = where(condition, g, 0), dother = where(condition, 0, g)",
@@ -283,9 +283,9 @@ def _matmul_db(g, a, b, _):
 
 
 @primitive("matmul", "da = g @ b.T, db = a.T @ g", _matmul_da, _matmul_db)
-def matmul(a, b):
-    """a @ b as numpy: 1-D operands are promoted to matrices, leading axes broadcast."""
-    a, b = np.asarray(a), np.asarray(b)
+def matmul(input, other):
+    """input @ other as numpy: 1-D operands are promoted to matrices, leading axes broadcast."""
+    a, b = np.asarray(input), np.asarray(other)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul needs operands of at least one dimension; use * for scalars")
     try:
@@ -317,54 +317,54 @@ def linear(input, weight, bias=None):
 # -- unary, elementwise ------------------------------------------------------------------------
 
 @primitive("neg", "dx = -g", lambda g, x, _: -g)
-def neg(x):
-    return -x
+def neg(input):
+    return -input
 
 
 @primitive("exp", "dx = g * out", lambda g, x, out: g * out, ufunc=np.exp)
-def exp(x):
-    return np.exp(x)
+def exp(input):
+    return np.exp(input)
 
 
 @primitive("log", "dx = g / x", lambda g, x, _: g / x, ufunc=np.log)
-def log(x):
-    return np.log(x)
+def log(input):
+    return np.log(input)
 
 
 @primitive("sqrt", "dx = g / (2 out)", lambda g, x, out: g / (2 * out), ufunc=np.sqrt)
-def sqrt(x):
-    return np.sqrt(x)
+def sqrt(input):
+    return np.sqrt(input)
 
 
 @primitive("abs", "dx = g * sign(x)", lambda g, x, _: g * sign(x), ufunc=np.absolute)
-def abs(x):
-    return np.abs(x)
+def abs(input):
+    return np.abs(input)
 
 
 @primitive("sign", "dx = 0", lambda g, x, _: g * 0)
-def sign(x):
+def sign(input):
     """-1, 0 or 1; 0 at NaN, as PyTorch (numpy gives NaN), so that abs's gradient is 0 there."""
-    return np.where(x != x, 0, np.sign(x))
+    return np.where(input != input, 0, np.sign(input))
 
 
 @primitive("sigmoid", "dx = g * out * (1 - out)", lambda g, x, out: g * out * (1 - out))
-def sigmoid(x):
+def sigmoid(input):
     """1 / (1 + exp(-x)), computed from exp(-|x|) so that it never overflows."""
-    e = np.exp(-np.abs(x))
+    e = np.exp(-np.abs(input))
     s = 1 / (1 + e)
-    return np.where(x >= 0, s, e * s)
+    return np.where(input >= 0, s, e * s)
 
 
 @primitive("tanh", "dx = g * (1 - out^2)", lambda g, x, out: g * (1 - out * out), ufunc=np.tanh)
-def tanh(x):
-    return np.tanh(x)
+def tanh(input):
+    return np.tanh(input)
 
 
 @primitive("relu", "dx = g * (out != 0)", lambda g, x, out: g * (out != 0))
-def relu(x):
+def relu(input):
     """max(x, 0). The gradient passes where the output is not 0: x > 0, and NaN (as PyTorch,
     whose VJP reads the output too)."""
-    return np.maximum(x, 0)
+    return np.maximum(input, 0)
 
 
 # -- reductions and the softmax family ---------------------------------------------------------
@@ -557,27 +557,27 @@ def cumsum(x, *, axis):
 # -- elementwise group: sin, cos, log1p, expm1, erf, atan2, round, remainder -------------------
 
 @primitive("sin", "dx = g * cos(x)", lambda g, x, _: g * cos(x), ufunc=np.sin)
-def sin(x):
+def sin(input):
     """A primitive with cos: each is the other's derivative (tan = sin / cos is composed)."""
-    return np.sin(x)
+    return np.sin(input)
 
 
 @primitive("cos", "dx = -g * sin(x)", lambda g, x, _: -g * sin(x), ufunc=np.cos)
-def cos(x):
-    return np.cos(x)
+def cos(input):
+    return np.cos(input)
 
 
 @primitive("log1p", "dx = g / (1 + x)", lambda g, x, _: g / (1 + x))
-def log1p(x):
+def log1p(input):
     """log(1 + x). A primitive for accuracy: log(1 + x) rounds 1 + x first, so it is 0 at
     x = 1e-20 (log1p gives 1e-20) and loses digits for every small x."""
-    return np.log1p(x)
+    return np.log1p(input)
 
 
 @primitive("expm1", "dx = g * (out + 1)", lambda g, x, out: g * (out + 1))
-def expm1(x):
+def expm1(input):
     """exp(x) - 1. A primitive for accuracy: exp(x) - 1 cancels for small x (0 at 1e-20)."""
-    return np.expm1(x)
+    return np.expm1(input)
 
 
 _math_erf = np.frompyfunc(math.erf, 1, 1)
@@ -585,12 +585,12 @@ _math_erf = np.frompyfunc(math.erf, 1, 1)
 
 @primitive("erf", "dx = g * 2/sqrt(pi) * exp(-x^2)",
            lambda g, x, _: g * (2 / np.sqrt(np.pi)) * exp(-(x * x)))
-def erf(x):
+def erf(input):
     """The error function, 2/sqrt(pi) * integral_0^x exp(-t^2) dt. A primitive: numpy has no erf.
     The C library's erf (math.erf, accurate to an ulp) mapped over the elements: measured only
     1.5x slower than Cody's vectorised rational approximation (Math. Comp. 1969) in numpy, for
     30 lines less."""
-    x = np.asarray(x)
+    x = np.asarray(input)
     return np.asarray(_math_erf(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
 
 

@@ -55,7 +55,9 @@ def transpose(input, dim0, dim1):
     return P.transpose(input, axes=tuple(dims))
 
 
-swapaxes = transpose
+def swapaxes(input, axis0, axis1):
+    """transpose(input, axis0, axis1): the two axes swapped (PyTorch's argument names)."""
+    return transpose(input, axis0, axis1)
 
 
 def unsqueeze(input, dim):
@@ -498,9 +500,9 @@ def _part(src, shape):
     return src if shape_of(src) == shape else P.getitem(src, idx=tuple(slice(n) for n in shape))
 
 
-def gather(input, dim, index):
+def gather(input, dim, index, *, sparse_grad=False):
     """out[i][j][k] = input[i][index[i][j][k]][k] (for dim 1), of index's shape.
-    d/dinput = g scatter-added back (getitem's VJP)."""
+    d/dinput = g scatter-added back (getitem's VJP; dense: sparse_grad changes nothing)."""
     grid, _ = _grid("gather", input, dim, index)
     return P.getitem(input, idx=grid)
 
