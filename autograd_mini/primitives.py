@@ -86,17 +86,27 @@ def _promote(a, b):
             b if b.dtype == dtype else b.astype(dtype))
 
 
-def primitive(name, rule, *vjps, promote=False, ufunc=None):
+_PUBLIC = {"x": "input", "a": "input", "b": "other"}  # the rules' names -> PyTorch's keywords
+
+
+def primitive(name, rule, *vjps, promote=False, ufunc=None, names=None):
     """Register `fwd` with its VJPs and return the function of Tensors that records it.
 
     `promote`: a binary elementwise op, whose operands of different dtypes are promoted as
     PyTorch's (`_promote`).
     `ufunc`: the numpy ufunc that `fwd` is, called directly (a Python call less per op).
+    The function takes its inputs by PyTorch's keywords: the rules' x, a and b are `input`,
+    `input` and `other` (F.matmul(input=a, other=b)), or as `names` renames them (pow's b is
+    `exponent`); the op table, draw_graph and the replay keep the rules' names.
     """
     def register(fwd):
         prim = OPS[name] = Primitive(name, rule, fwd, vjps)
         call = fwd if ufunc is None else ufunc
         sig = inspect.signature(fwd)
+        public = {**_PUBLIC, **(names or {})}
+        sig = sig.replace(parameters=[
+            p.replace(name=public.get(p.name, p.name)) if p.kind is p.POSITIONAL_OR_KEYWORD
+            else p for p in sig.parameters.values()])
         n = builtins.sum(p.kind is p.POSITIONAL_OR_KEYWORD for p in sig.parameters.values())
         kwdefaults = fwd.__kwdefaults__ or {}
         kwkeys = kwdefaults.keys()
@@ -162,6 +172,7 @@ def primitive(name, rule, *vjps, promote=False, ufunc=None):
             return result(out)
 
         apply.primitive = prim
+        apply.__signature__ = sig
         return apply
 
     return register
@@ -193,28 +204,28 @@ def _rows(a):
 
 @primitive("add", "da = g, db = g", lambda g, a, b, _: g, lambda g, a, b, _: g, promote=True,
            ufunc=np.add)
-def add(input, other):
-    return input + other
+def add(a, b):
+    return a + b
 
 
 @primitive("sub", "da = g, db = -g", lambda g, a, b, _: g, lambda g, a, b, _: -g, promote=True,
            ufunc=np.subtract)
-def sub(input, other):
-    return input - other
+def sub(a, b):
+    return a - b
 
 
 @primitive("mul", "da = g * b, db = g * a",
            lambda g, a, b, _: g * b,
            lambda g, a, b, _: g * a, promote=True, ufunc=np.multiply)
-def mul(input, other):
-    return input * other
+def mul(a, b):
+    return a * b
 
 
 @primitive("div", "da = g / b, db = -g * out / b",
            lambda g, a, b, _: g / b,
            lambda g, a, b, out: -g * out / b, promote=True, ufunc=np.true_divide)
-def div(input, other):
-    return input / other
+def div(a, b):
+    return a / b
 
 
 def _pow_da(g, a, b, _):
@@ -230,10 +241,10 @@ def _pow_db(g, a, b, out):
 
 @primitive("pow", "da = g * b * a^(b-1), db = g * out * log(a)  (da: 0 where b = 0; db: 0 where "
                   "a = 0 and b >= 0)",
-           _pow_da, _pow_db, promote=True)
-def pow(input, exponent):
+           _pow_da, _pow_db, promote=True, names={"b": "exponent"})
+def pow(a, b):
     try:
-        return input ** exponent
+        return a ** b
     except ValueError as err:  # not a shape error: PyTorch's RuntimeError, not ShapeError
         if "negative integer powers" not in str(err):
             raise  # a shape error: the wrapper's ShapeError
@@ -244,10 +255,10 @@ def pow(input, exponent):
 @primitive("maximum", "da = g * (1 - [a < b] - [a = b]/2), db likewise",
            lambda g, a, b, _: g * (1 - (a < b) - (a == b) * 0.5),
            lambda g, a, b, _: g * (1 - (b < a) - (a == b) * 0.5), promote=True, ufunc=np.maximum)
-def maximum(input, other):
+def maximum(a, b):
     """The larger of the two; ties split the gradient, and a NaN (either side) sends g to both,
     as PyTorch."""
-    return np.maximum(input, other)
+    return np.maximum(a, b)
 
 
 @primitive("where", "dinput = where(condition, g, 0), dother = where(condition, 0, g)",
@@ -283,9 +294,9 @@ def _matmul_db(g, a, b, _):
 
 
 @primitive("matmul", "da = g @ b.T, db = a.T @ g", _matmul_da, _matmul_db)
-def matmul(input, other):
-    """input @ other as numpy: 1-D operands are promoted to matrices, leading axes broadcast."""
-    a, b = np.asarray(input), np.asarray(other)
+def matmul(a, b):
+    """a @ b as numpy: 1-D operands are promoted to matrices, leading axes broadcast."""
+    a, b = np.asarray(a), np.asarray(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul needs operands of at least one dimension; use * for scalars")
     try:
@@ -317,54 +328,54 @@ def linear(input, weight, bias=None):
 # -- unary, elementwise ------------------------------------------------------------------------
 
 @primitive("neg", "dx = -g", lambda g, x, _: -g)
-def neg(input):
-    return -input
+def neg(x):
+    return -x
 
 
 @primitive("exp", "dx = g * out", lambda g, x, out: g * out, ufunc=np.exp)
-def exp(input):
-    return np.exp(input)
+def exp(x):
+    return np.exp(x)
 
 
 @primitive("log", "dx = g / x", lambda g, x, _: g / x, ufunc=np.log)
-def log(input):
-    return np.log(input)
+def log(x):
+    return np.log(x)
 
 
 @primitive("sqrt", "dx = g / (2 out)", lambda g, x, out: g / (2 * out), ufunc=np.sqrt)
-def sqrt(input):
-    return np.sqrt(input)
+def sqrt(x):
+    return np.sqrt(x)
 
 
 @primitive("abs", "dx = g * sign(x)", lambda g, x, _: g * sign(x), ufunc=np.absolute)
-def abs(input):
-    return np.abs(input)
+def abs(x):
+    return np.abs(x)
 
 
 @primitive("sign", "dx = 0", lambda g, x, _: g * 0)
-def sign(input):
+def sign(x):
     """-1, 0 or 1; 0 at NaN, as PyTorch (numpy gives NaN), so that abs's gradient is 0 there."""
-    return np.where(input != input, 0, np.sign(input))
+    return np.where(x != x, 0, np.sign(x))
 
 
 @primitive("sigmoid", "dx = g * out * (1 - out)", lambda g, x, out: g * out * (1 - out))
-def sigmoid(input):
+def sigmoid(x):
     """1 / (1 + exp(-x)), computed from exp(-|x|) so that it never overflows."""
-    e = np.exp(-np.abs(input))
+    e = np.exp(-np.abs(x))
     s = 1 / (1 + e)
-    return np.where(input >= 0, s, e * s)
+    return np.where(x >= 0, s, e * s)
 
 
 @primitive("tanh", "dx = g * (1 - out^2)", lambda g, x, out: g * (1 - out * out), ufunc=np.tanh)
-def tanh(input):
-    return np.tanh(input)
+def tanh(x):
+    return np.tanh(x)
 
 
 @primitive("relu", "dx = g * (out != 0)", lambda g, x, out: g * (out != 0))
-def relu(input):
+def relu(x):
     """max(x, 0). The gradient passes where the output is not 0: x > 0, and NaN (as PyTorch,
     whose VJP reads the output too)."""
-    return np.maximum(input, 0)
+    return np.maximum(x, 0)
 
 
 # -- reductions and the softmax family ---------------------------------------------------------
@@ -557,27 +568,27 @@ def cumsum(x, *, axis):
 # -- elementwise group: sin, cos, log1p, expm1, erf, atan2, round, remainder -------------------
 
 @primitive("sin", "dx = g * cos(x)", lambda g, x, _: g * cos(x), ufunc=np.sin)
-def sin(input):
+def sin(x):
     """A primitive with cos: each is the other's derivative (tan = sin / cos is composed)."""
-    return np.sin(input)
+    return np.sin(x)
 
 
 @primitive("cos", "dx = -g * sin(x)", lambda g, x, _: -g * sin(x), ufunc=np.cos)
-def cos(input):
-    return np.cos(input)
+def cos(x):
+    return np.cos(x)
 
 
 @primitive("log1p", "dx = g / (1 + x)", lambda g, x, _: g / (1 + x))
-def log1p(input):
+def log1p(x):
     """log(1 + x). A primitive for accuracy: log(1 + x) rounds 1 + x first, so it is 0 at
     x = 1e-20 (log1p gives 1e-20) and loses digits for every small x."""
-    return np.log1p(input)
+    return np.log1p(x)
 
 
 @primitive("expm1", "dx = g * (out + 1)", lambda g, x, out: g * (out + 1))
-def expm1(input):
+def expm1(x):
     """exp(x) - 1. A primitive for accuracy: exp(x) - 1 cancels for small x (0 at 1e-20)."""
-    return np.expm1(input)
+    return np.expm1(x)
 
 
 _math_erf = np.frompyfunc(math.erf, 1, 1)
@@ -585,12 +596,12 @@ _math_erf = np.frompyfunc(math.erf, 1, 1)
 
 @primitive("erf", "dx = g * 2/sqrt(pi) * exp(-x^2)",
            lambda g, x, _: g * (2 / np.sqrt(np.pi)) * exp(-(x * x)))
-def erf(input):
+def erf(x):
     """The error function, 2/sqrt(pi) * integral_0^x exp(-t^2) dt. A primitive: numpy has no erf.
     The C library's erf (math.erf, accurate to an ulp) mapped over the elements: measured only
     1.5x slower than Cody's vectorised rational approximation (Math. Comp. 1969) in numpy, for
     30 lines less."""
-    x = np.asarray(input)
+    x = np.asarray(x)
     return np.asarray(_math_erf(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
 
 

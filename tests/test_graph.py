@@ -136,8 +136,8 @@ def test_non_commutative_inputs_are_labelled_by_argument():
     a, b = Tensor(np.ones((2, 3)), requires_grad=True), Tensor(np.ones((3, 1)), requires_grad=True)
     g = draw_graph(a @ b - 1)
     src = g.source
-    assert "leaf0 -> op0 [label=input]" in src and "leaf1 -> op0 [label=other]" in src
-    assert "op0 -> output0 [label=input]" in src and "const0 -> output0 [label=other]" in src
+    assert "leaf0 -> op0 [label=a]" in src and "leaf1 -> op0 [label=b]" in src
+    assert "op0 -> output0 [label=a]" in src and "const0 -> output0 [label=b]" in src
 
 
 def test_gradients_appear_only_after_backward_and_match_grad():
