@@ -475,15 +475,21 @@ def _traced_max_pool2d(input, *args, **kwargs):
     return _ORIG_MAX_POOL(input, *args, **kwargs)
 
 
-def _traced_first_max(cols):
-    first, picked = _ORIG_FIRST_MAX(cols)
-    _trace.op("ext", _first_max_mask, (cols,), None, picked)
+def _traced_first_max(cols, inside=None):
+    first, picked = _ORIG_FIRST_MAX(cols, inside)
+    _trace.op("ext", _first_max_mask, (cols,) if inside is None else (cols, inside), None, picked)
     return first, picked
 
 
-def _first_max_mask(cols):
-    """The mask of each window's first maximum along axis 2 (max pooling's choice)."""
-    return np.argmax(cols, axis=2)[:, :, None] == np.arange(cols.shape[2])[:, None, None]
+def _first_max_mask(cols, inside=None):
+    """The mask of each window's first maximum (or NaN) along axis 2, among the cells that are
+    input (`inside`), not padding: max pooling's choice, as conv._first_max makes it."""
+    if inside is None:
+        first = np.argmax(cols, axis=2)
+    else:
+        m = cols.max(axis=2, keepdims=True)
+        first = np.argmax(((cols == m) | (cols != cols)) & inside, axis=2)
+    return first[:, :, None] == np.arange(cols.shape[2])[:, None, None]
 
 
 def _traced_dropout(input, p=0.5, training=True, inplace=False, *, generator=None):

@@ -16,7 +16,8 @@ import warnings
 
 import numpy as np
 
-from .primitives import abs, log, log_softmax, maximum, primitive, sigmoid, softmax, where
+from .primitives import (abs, exp, log, log1p, log_softmax, maximum, primitive, sigmoid,
+                         softmax, where)
 from .tape import ShapeError
 from .tensor import Tensor
 
@@ -377,10 +378,38 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
     return _weighted_labels(_nll, input, x, labels, keep, weight, reduction, 0.0, name)
 
 
-def binary_cross_entropy(input, target, *, reduction="mean"):
-    """-(y log p + (1 - y) log(1 - p)) on probabilities p in [0, 1], logs clamped at -100, as
-    torch.nn.functional.binary_cross_entropy. The target must have the input's shape, and p
-    outside [0, 1] or NaN raises ValueError. d/dp = (p - y) / (p (1 - p))."""
+def _weight(name, weight, x, same_shape=False):
+    """A per-element weight of the losses, in the input's dtype (a Tensor stays one): it must
+    broadcast to the input's shape, or have it (same_shape, as PyTorch's regression losses)."""
+    w = _data(weight)
+    if w.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: weight must be numeric, got dtype {w.dtype}")
+    if same_shape and w.shape != x.shape:
+        raise ValueError(f"{name}: weights and input must have the same size: weight shape "
+                         f"{w.shape}, input shape {x.shape}")
+    try:
+        if np.broadcast_shapes(w.shape, x.shape) != x.shape:
+            raise ValueError
+    except ValueError:
+        raise ShapeError(f"{name}: a weight of shape {w.shape} does not broadcast to the "
+                         f"input's shape {x.shape}") from None
+    return _as_dtype(weight, w, x.dtype)
+
+
+def _weighted(losses, w, reduction, mean_by_weight=False):
+    """The per-element losses times w, reduced ("mean" over the elements, or divided by the sum
+    of the weights for PyTorch's weighted mse_loss and l1_loss)."""
+    losses = losses * w
+    if reduction == "mean" and mean_by_weight:
+        return losses.sum() / (w.sum() if isinstance(w, Tensor) else float(np.sum(w)))
+    return _reduced(losses, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
+    """-w (y log p + (1 - y) log(1 - p)) on probabilities p in [0, 1], logs clamped at -100, as
+    torch.nn.functional.binary_cross_entropy; `weight` w (default 1) broadcasts to the input's
+    shape, "mean" is over the elements. The target must have the input's shape, and p outside
+    [0, 1] or NaN raises ValueError. d/dp = w (p - y) / (p (1 - p))."""
     name = "binary_cross_entropy"
     y = _elementwise(name, input, target, reduction,
                      "Using a target size {t} that is different to the input size {x} is "
@@ -400,23 +429,44 @@ def binary_cross_entropy(input, target, *, reduction="mean"):
             f"{name}: all elements of input should be between 0 and 1, got {p[first]} at index "
             f"{first} (values in [{p.min()}, {p.max()}], input shape {p.shape}); for raw "
             f"scores (logits) use binary_cross_entropy_with_logits (nn.BCEWithLogitsLoss)")
-    return _binary_cross_entropy(input, y, reduction=reduction)
+    if weight is None:
+        return _binary_cross_entropy(input, y, reduction=reduction)
+    w = _weight(name, weight, p)
+    return _weighted(_binary_cross_entropy(input, y, reduction="none"), w, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
+def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="mean",
+                                     pos_weight=None):
     """binary_cross_entropy(sigmoid(x), y), computed stably from the logits x, as
-    torch.nn.functional.binary_cross_entropy_with_logits. d/dx = sigmoid(x) - y."""
+    torch.nn.functional.binary_cross_entropy_with_logits. d/dx = sigmoid(x) - y.
+
+    pos_weight q (broadcast along the last dim, one per class) weighs the positive term:
+    l = -w (q y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), which is the plain loss plus
+    (q - 1) y softplus(-x), softplus(-x) = max(-x, 0) + log1p(exp(-|x|)) never overflowing.
+    `weight` w (default 1) broadcasts to the input's shape; "mean" is over the elements."""
     name = "binary_cross_entropy_with_logits"
     y = _elementwise(name, input, target, reduction,
                      "Target size {t} must be the same as input size {x}")
-    return _binary_cross_entropy_with_logits(input, y, reduction=reduction)
+    if weight is None and pos_weight is None:
+        return _binary_cross_entropy_with_logits(input, y, reduction=reduction)
+    x = _data(input)
+    losses = _binary_cross_entropy_with_logits(input, y, reduction="none")
+    if pos_weight is not None:
+        q = _weight(name + " (pos_weight)", pos_weight, x)
+        softplus = maximum(-input, 0) + log1p(exp(-abs(input)))
+        losses = losses + (q - 1) * y * softplus
+    return _weighted(losses, 1 if weight is None else _weight(name, weight, x), reduction)
 
 
-def mse_loss(input, target, *, reduction="mean"):
+def mse_loss(input, target, *, reduction="mean", weight=None):
     """(x - y)^2, as torch.nn.functional.mse_loss: a target of another shape is broadcast
-    with a UserWarning (PyTorch's). d/dx = 2 (x - y)."""
+    with a UserWarning (PyTorch's). d/dx = 2 (x - y). `weight` (of the input's shape): the
+    losses times it, and "mean" is sum(w l) / sum(w), as PyTorch."""
     y = _elementwise("mse_loss", input, target, reduction, "warn")
-    return _mse_loss(input, y, reduction=reduction)
+    if weight is None:
+        return _mse_loss(input, y, reduction=reduction)
+    w = _weight("mse_loss", weight, _data(input), same_shape=True)
+    return _weighted(_mse_loss(input, y, reduction="none"), w, reduction, mean_by_weight=True)
 
 
 def _reduced(losses, reduction):
@@ -429,22 +479,30 @@ def _diff(input, target):
     return (input if isinstance(input, Tensor) else Tensor(_data(input))) - target
 
 
-def l1_loss(input, target, *, reduction="mean"):
-    """|x - y|, as torch.nn.functional.l1_loss (a composition). d/dx = sign(x - y)."""
+def l1_loss(input, target, *, reduction="mean", weight=None):
+    """|x - y|, as torch.nn.functional.l1_loss (a composition). d/dx = sign(x - y). `weight`
+    (of the input's shape): the losses times it, and "mean" is sum(w l) / sum(w), as PyTorch."""
     y = _elementwise("l1_loss", input, target, reduction, "warn")
-    return _reduced(abs(_diff(input, y)), reduction)
+    if weight is None:
+        return _reduced(abs(_diff(input, y)), reduction)
+    w = _weight("l1_loss", weight, _data(input), same_shape=True)
+    return _weighted(abs(_diff(input, y)), w, reduction, mean_by_weight=True)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2), d = x - y, as
-    torch.nn.functional.huber_loss (a composition). d/dx = d, or delta sign(d)."""
+    torch.nn.functional.huber_loss (a composition). d/dx = d, or delta sign(d). `weight` (of the
+    input's shape): the losses times it, "mean" over the elements (PyTorch's rule here)."""
     name = "huber_loss"
     if not delta > 0:
         raise ValueError(f"{name}: delta must be positive, got {delta}")
     y = _elementwise(name, input, target, reduction, "warn")
     d = _diff(input, y)
     a = abs(d)
-    return _reduced(where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+    losses = where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    if weight is None:
+        return _reduced(losses, reduction)
+    return _weighted(losses, _weight(name, weight, _data(input), same_shape=True), reduction)
 
 
 def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):

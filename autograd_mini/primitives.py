@@ -59,27 +59,55 @@ def _constant(a):
     return a.item() if isinstance(a, np.generic) else a
 
 
+_KIND = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < float < complex
+
+
+def promote_types(a, b):
+    """PyTorch's promote_types of two dtypes: numpy's within a kind, and across kinds (bool <
+    integer < float) the dtype of the higher kind: int64 with float32 is float32 (numpy's
+    float64)."""
+    ka, kb = _KIND.get(a.kind, 3), _KIND.get(b.kind, 3)
+    if ka == kb or ka == 3 or kb == 3:
+        return np.promote_types(a, b)
+    return a if ka > kb else b
+
+
 def _promote(a, b):
-    """PyTorch's promotion for two arrays of different dtypes: a 0-d float operand beside a
-    float array with dimensions takes that array's dtype (x32 * Tensor(2.0) stays float32)."""
-    if a.dtype.kind == "f" and b.dtype.kind == "f":
-        if not a.ndim and b.ndim:
-            return a.astype(b.dtype), b
-        if not b.ndim and a.ndim:
-            return a, b.astype(a.dtype)
-    return a, b
+    """PyTorch's promotion for two arrays of different dtypes: promote_types between operands of
+    equal standing (both 0-d, or both with dimensions); beside an array with dimensions, a 0-d
+    one decides the dtype only if it is of a higher kind (int32 + 0-d int64 stays int32,
+    float32 * 0-d float64 stays float32, int64 * 0-d float32 is float32)."""
+    if bool(a.ndim) == bool(b.ndim):
+        dtype = promote_types(a.dtype, b.dtype)
+    else:
+        hi, lo = (a, b) if a.ndim else (b, a)
+        higher = _KIND.get(lo.dtype.kind, 3) > _KIND.get(hi.dtype.kind, 3)
+        dtype = promote_types(hi.dtype, lo.dtype) if higher else hi.dtype
+    return (a if a.dtype == dtype else a.astype(dtype),
+            b if b.dtype == dtype else b.astype(dtype))
 
 
-def primitive(name, rule, *vjps, promote=False, ufunc=None):
+_PUBLIC = {"x": "input", "a": "input", "b": "other"}  # the rules' names -> PyTorch's keywords
+
+
+def primitive(name, rule, *vjps, promote=False, ufunc=None, names=None):
     """Register `fwd` with its VJPs and return the function of Tensors that records it.
 
-    `promote`: a binary elementwise op, whose 0-d operands take the other operand's float dtype.
+    `promote`: a binary elementwise op, whose operands of different dtypes are promoted as
+    PyTorch's (`_promote`).
     `ufunc`: the numpy ufunc that `fwd` is, called directly (a Python call less per op).
+    The function takes its inputs by PyTorch's keywords: the rules' x, a and b are `input`,
+    `input` and `other` (F.matmul(input=a, other=b)), or as `names` renames them (pow's b is
+    `exponent`); the op table, draw_graph and the replay keep the rules' names.
     """
     def register(fwd):
         prim = OPS[name] = Primitive(name, rule, fwd, vjps)
         call = fwd if ufunc is None else ufunc
         sig = inspect.signature(fwd)
+        public = {**_PUBLIC, **(names or {})}
+        sig = sig.replace(parameters=[
+            p.replace(name=public.get(p.name, p.name)) if p.kind is p.POSITIONAL_OR_KEYWORD
+            else p for p in sig.parameters.values()])
         n = builtins.sum(p.kind is p.POSITIONAL_OR_KEYWORD for p in sig.parameters.values())
         kwdefaults = fwd.__kwdefaults__ or {}
         kwkeys = kwdefaults.keys()
@@ -147,6 +175,7 @@ def primitive(name, rule, *vjps, promote=False, ufunc=None):
             return result(out)
 
         apply.primitive = prim
+        apply.__signature__ = sig
         return apply
 
     return register
@@ -208,17 +237,30 @@ def _pow_da(g, a, b, _):
     return g * b * where(b == 0, 1, a) ** (b - 1)  # d/da a^0 = 0, also at a = 0
 
 
-@primitive("pow", "da = g * b * a^(b-1), db = g * out * log(a)  (0 where b = 0, resp. a = 0)",
-           _pow_da,
-           lambda g, a, b, out: g * out * log(where(a == 0, 1, a)), promote=True)
+def _pow_db(g, a, b, out):
+    with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, log(-1) = nan: as
+        return g * where((a == 0) * (b >= 0), 0, out * log(a))  # PyTorch, without warnings
+
+
+@primitive("pow", "da = g * b * a^(b-1), db = g * out * log(a)  (da: 0 where b = 0; db: 0 where "
+                  "a = 0 and b >= 0)",
+           _pow_da, _pow_db, promote=True, names={"b": "exponent"})
 def pow(a, b):
-    return a ** b
+    try:
+        return a ** b
+    except ValueError as err:  # not a shape error: PyTorch's RuntimeError, not ShapeError
+        if "negative integer powers" not in str(err):
+            raise  # a shape error: the wrapper's ShapeError
+        raise RuntimeError(f"pow: {err} Make the base a float tensor, e.g. x.double() ** "
+                           f"-1, or use 1 / x") from None
 
 
-@primitive("maximum", "da = g * [a > b] + g/2 * [a = b], db likewise",
-           lambda g, a, b, _: g * ((a > b) + (a == b) * 0.5),
-           lambda g, a, b, _: g * ((b > a) + (a == b) * 0.5), promote=True, ufunc=np.maximum)
+@primitive("maximum", "da = g * (1 - [a < b] - [a = b]/2), db likewise",
+           lambda g, a, b, _: g * (1 - (a < b) - (a == b) * 0.5),
+           lambda g, a, b, _: g * (1 - (b < a) - (a == b) * 0.5), promote=True, ufunc=np.maximum)
 def maximum(a, b):
+    """The larger of the two; ties split the gradient, and a NaN (either side) sends g to both,
+    as PyTorch."""
     return np.maximum(a, b)
 
 
@@ -227,7 +269,10 @@ def maximum(a, b):
            lambda g, cond, a, b, _: where(cond, g, 0),
            lambda g, cond, a, b, _: where(cond, 0, g))
 def where(condition, input, other):
-    """input where condition holds, other elsewhere (broadcasting all three)."""
+    """input where condition holds, other elsewhere (broadcasting all three); input and other
+    promoted as PyTorch's."""
+    if type(input) is _ndarray and type(other) is _ndarray and input.dtype is not other.dtype:
+        input, other = _promote(input, other)
     return np.where(condition, input, other)
 
 
@@ -310,9 +355,10 @@ def abs(x):
     return np.abs(x)
 
 
-@primitive("sign", "dx = 0", lambda g, x, _: g * 0, ufunc=np.sign)
+@primitive("sign", "dx = 0", lambda g, x, _: g * 0)
 def sign(x):
-    return np.sign(x)
+    """-1, 0 or 1; 0 at NaN, as PyTorch (numpy gives NaN), so that abs's gradient is 0 there."""
+    return np.where(x != x, 0, np.sign(x))
 
 
 @primitive("sigmoid", "dx = g * out * (1 - out)", lambda g, x, out: g * out * (1 - out))
@@ -328,8 +374,10 @@ def tanh(x):
     return np.tanh(x)
 
 
-@primitive("relu", "dx = g * (x > 0)", lambda g, x, _: g * (x > 0))
+@primitive("relu", "dx = g * (out != 0)", lambda g, x, out: g * (out != 0))
 def relu(x):
+    """max(x, 0). The gradient passes where the output is not 0: x > 0, and NaN (as PyTorch,
+    whose VJP reads the output too)."""
     return np.maximum(x, 0)
 
 
@@ -366,14 +414,21 @@ def amax(x, *, axis=None, keepdims=False):
 @primitive("softmax", "dx = out * (g - sum(g * out))",
            lambda g, x, out, *, axis: out * (g - (g * out).sum(axis=axis, keepdims=True)))
 def softmax(x, *, axis=-1):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    try:
+        m = np.max(x, axis=axis, keepdims=True)
+    except ValueError:  # an empty axis: the empty result, as PyTorch
+        return np.exp(x)
+    e = np.exp(x - m)
     return e / e.sum(axis=axis, keepdims=True)
 
 
 @primitive("log_softmax", "dx = g - exp(out) * sum(g)",
            lambda g, x, out, *, axis: g - exp(out) * g.sum(axis=axis, keepdims=True))
 def log_softmax(x, *, axis=-1):
-    z = x - np.max(x, axis=axis, keepdims=True)
+    try:
+        z = x - np.max(x, axis=axis, keepdims=True)
+    except ValueError:  # an empty axis: the empty result, as PyTorch
+        return np.exp(x)
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
 
@@ -381,7 +436,12 @@ def log_softmax(x, *, axis=-1):
            lambda g, x, out, *, axis, keepdims: (g.reshape(_kept(x.shape, axis))
                                                  * exp(x - out.reshape(_kept(x.shape, axis)))))
 def logsumexp(x, *, axis=None, keepdims=False):
-    m = np.max(x, axis=axis, keepdims=True)
+    """log(sum(exp(x))) along `axis`, shifted by the max (never overflows); -inf (log 0) over an
+    empty axis, as PyTorch."""
+    try:
+        m = np.max(x, axis=axis, keepdims=True)
+    except ValueError:  # an empty axis: the log of an empty sum
+        return np.sum(x, axis=axis, keepdims=keepdims) * 1.0 - np.inf
     m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along an axis: no shift
     lse = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
     return lse if keepdims else lse.reshape(np.shape(np.sum(x, axis=axis)))

@@ -53,7 +53,7 @@ OPS = [
     ("hardsigmoid", F.hardsigmoid,
      lambda x: np.clip(x / 6 + 0.5, 0, 1), lambda x: ((x > -3) & (x < 3)) / 6.0),
     ("hardswish", F.hardswish, lambda x: x * np.clip(x + 3, 0, 6) / 6,
-     lambda x: np.where(x < -3, 0.0, np.where(x <= 3, x / 3 + 0.5, 1.0))),
+     lambda x: np.where(x <= -3, 0.0, np.where(x < 3, x / 3 + 0.5, 1.0))),
     ("elu", F.elu,
      lambda x: np.where(x > 0, x, np.expm1(x)), lambda x: np.where(x > 0, 1.0, np.exp(x))),
     ("elu-0.5", lambda x: F.elu(x, alpha=0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(x)),
@@ -366,3 +366,13 @@ MORE_SECOND = [
 @pytest.mark.parametrize("fn, shapes, domains", MORE_SECOND)
 def test_second_derivative_more(fn, shapes, domains):
     check_second_order(fn, shapes, domains)
+
+
+def test_hardswish_gradient_at_its_kinks_as_pytorch():
+    """PyTorch 2 takes the outer pieces at -3 and 3: gradient 0 and 1 (not -0.5 and 1.5)."""
+    torch = pytest.importorskip("torch")
+    x0 = np.array([-4.0, -3.0, -2.9, 0.0, 2.9, 3.0, 4.0])
+    t = torch.tensor(x0, requires_grad=True)
+    torch.nn.functional.hardswish(t).sum().backward()
+    np.testing.assert_allclose(derivative(F.hardswish, x0), t.grad.numpy(), rtol=1e-15)
+    np.testing.assert_array_equal(derivative(F.hardswish, np.array([-3.0, 3.0])), [0.0, 1.0])

@@ -565,3 +565,27 @@ def test_small_cnn_trains():
     assert list(model.state_dict())[:2] == ["0.weight", "0.bias"]
     with no_grad():
         assert model(Tensor(x)).shape == (16, 2)
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=3, padding=1), dict(kernel_size=2, padding=1),
+                                dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+                                dict(kernel_size=(3, 2), padding=(1, 1), dilation=(1, 2))])
+def test_max_pool2d_window_of_minus_inf_gives_its_gradient_to_an_input(kw):
+    """A window whose inputs are all -inf (the padding is -inf too) sends its gradient to an
+    input, as PyTorch's kernel (which never looks at the padding), not into the padding."""
+    torch = pytest.importorskip("torch")
+    x0 = np.full((1, 2, 5, 6), -np.inf)
+    x0[0, 1, 2:, 3:] = np.arange(3.0).reshape(3, 1) - np.arange(3.0)  # some finite windows
+    x0[0, 1, 0, 0] = np.nan
+    x = Tensor(x0, requires_grad=True)
+    out, idx = F.max_pool2d(x, return_indices=True, **kw)
+    t = torch.tensor(x0, requires_grad=True)
+    ref, ref_idx = torch.nn.functional.max_pool2d(t, return_indices=True, **kw)
+    np.testing.assert_array_equal(out.data, ref.detach().numpy())
+    finite = ~np.isnan(ref.detach().numpy())  # PyTorch takes the last NaN, we the first
+    np.testing.assert_array_equal(idx.data[finite], ref_idx.numpy()[finite])
+    g = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(g)
+    ref.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad[:, 0], t.grad.numpy()[:, 0], rtol=1e-15)
+    assert np.isclose(x.grad.sum(), g.sum())  # every window's gradient reached an input

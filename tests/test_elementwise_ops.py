@@ -464,3 +464,98 @@ def test_float32_preserved(fn, shapes):
     for t in ts:
         assert t.grad.dtype == np.float32 and t.grad.shape == t.shape
         assert np.all(np.isfinite(t.grad))
+
+
+NAN_CASES = [  # (id, ours, PyTorch's, operands: the first requires grad, the others too if float)
+    ("clamp", lambda x: F.clamp(x, -1.0, 1.0), lambda x: x.clamp(-1.0, 1.0), [np.nan, 0.5, 2.0]),
+    ("clamp-min", lambda x: F.clamp(x, min=0.0), lambda x: x.clamp(min=0.0), [np.nan, -1.0, 1.0]),
+    ("relu", F.relu, lambda x: x.relu(), [np.nan, -1.0, 0.0, 1.0]),
+    ("abs", F.abs, lambda x: x.abs(), [np.nan, -1.0, 0.0, 1.0]),
+    ("sign", F.sign, lambda x: x.sign(), [np.nan, -1.0, 0.0, 1.0]),
+    ("maximum", F.maximum, lambda a, b: a.maximum(b),
+     [np.nan, 1.0, np.nan, 2.0, 3.0], [1.0, np.nan, np.nan, 2.0, 1.0]),
+    ("minimum", F.minimum, lambda a, b: a.minimum(b),
+     [np.nan, 1.0, np.nan, 2.0, 3.0], [1.0, np.nan, np.nan, 2.0, 1.0]),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs, args", [(c[0], c[1], c[2], c[3:]) for c in NAN_CASES],
+                         ids=[c[0] for c in NAN_CASES])
+def test_values_and_gradients_at_nan_as_pytorch(name, ours, theirs, args):
+    """clamp's gradient at NaN is 0, relu's 1, maximum's 1 to both, abs's 0; sign(nan) = 0."""
+    torch = pytest.importorskip("torch")
+    xs = [Tensor(np.array(a), requires_grad=True) for a in args]
+    ts = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in args]
+    out, ref = ours(*xs), theirs(*ts)
+    np.testing.assert_array_equal(out.data, ref.detach().numpy())  # NaN where torch has NaN
+    g = np.arange(1.0, 1.0 + out.data.size).reshape(out.shape)
+    out.backward(g)
+    ref.backward(torch.tensor(g))
+    for x, t in zip(xs, ts):
+        np.testing.assert_array_equal(x.grad, t.grad.numpy())
+
+
+PROMOTED = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+
+
+@pytest.mark.parametrize("ndims", [(1, 1), (0, 1), (1, 0), (0, 0)], ids=["nd-nd", "0d-nd", "nd-0d",
+                                                                       "0d-0d"])
+def test_dtype_promotion_follows_pytorchs_table(ndims):
+    """Every pair of dtypes, with and without dimensions: add, mul, maximum and where give
+    torch.result_type (int64 + float32 is float32, a 0-d operand does not widen an operand with
+    dimensions of its kind); so do cat and floor division."""
+    torch = pytest.importorskip("torch")
+    cond = np.array([True, False])
+    for a in PROMOTED:
+        for b in PROMOTED:
+            x0 = np.ones((2,) * ndims[0], a)
+            y0 = np.ones((2,) * ndims[1], b)
+            want = str(torch.result_type(torch.tensor(x0), torch.tensor(y0))).replace("torch.", "")
+            x, y = Tensor(x0), Tensor(y0)
+            ops = {"add": x + y, "mul": F.mul(x, y), "maximum": F.maximum(x, y),
+                   "where": F.where(cond, x, y)}
+            if "bool" not in (a, b):
+                ops["floor_divide"] = x // y
+            if all(ndims):
+                ops["cat"] = F.cat([x, y])
+            for name, out in ops.items():
+                assert str(out.dtype) == want, (name, a, b, ndims)
+
+
+def test_dtype_promotion_examples_and_gradients():
+    torch = pytest.importorskip("torch")
+    f32 = np.array([1.5, -2.0], np.float32)
+    assert (Tensor(np.array([1, 2])) + Tensor(f32)).dtype == np.float32
+    assert (Tensor(np.array(3)) * Tensor(f32)).dtype == np.float32
+    assert (Tensor(np.array([1, 2], np.int32)) + Tensor(np.array(3))).dtype == np.int32
+    assert F.where(np.array([True, False]), Tensor(f32), Tensor(np.array(2.0))).dtype == np.float32
+    assert F.cat([Tensor(np.array([1, 2])), Tensor(f32)]).dtype == np.float32
+    # the gradient of a promoted operand keeps that operand's dtype, as PyTorch's
+    x = Tensor(f32, requires_grad=True)
+    y = Tensor(np.array(2.0), requires_grad=True)
+    (x * y).sum().backward()
+    tx = torch.tensor(f32, requires_grad=True)
+    ty = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    (tx * ty).sum().backward()
+    assert x.grad.dtype == np.float32 and y.grad.dtype == np.float64
+    np.testing.assert_allclose(x.grad, tx.grad.numpy())
+    np.testing.assert_allclose(y.grad, ty.grad.numpy(), rtol=1e-7)
+
+
+def test_pow_gradients_at_base_zero_with_a_tensor_exponent_as_pytorch():
+    """d/db a^b = a^b log a: 0 where a = 0 and b >= 0, -inf where b < 0 (+inf at -0.0 and an odd
+    b); d/da = b a^(b-1): 0 where b = 0, inf/-inf/nan where PyTorch has them."""
+    torch = pytest.importorskip("torch")
+    a0 = np.array([0.0, 0.0, 0.0, 0.0, 0.0, -0.0, -0.0, 2.0, -2.0, -2.0, 0.5, 1.0, 0.0])
+    b0 = np.array([0.0, 0.5, 2.0, -1.0, -0.5, -1.0, -2.0, 0.0, 2.0, 0.5, -1.0, np.nan, np.nan])
+    a, b = Tensor(a0, requires_grad=True), Tensor(b0, requires_grad=True)
+    ta, tb = torch.tensor(a0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    g = np.arange(1.0, 14.0)
+    with np.errstate(all="ignore"):
+        (a ** b).backward(g)
+    (ta ** tb).backward(torch.tensor(g))
+    np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-15)  # inf and nan where torch's
+    np.testing.assert_allclose(b.grad, tb.grad.numpy(), rtol=1e-15)
+    x = Tensor(np.array([0.0, 1.0]), requires_grad=True)  # exp2 = pow(2, x): a Python base
+    F.exp2(x).sum().backward()
+    np.testing.assert_allclose(x.grad, [math.log(2), 2 * math.log(2)])

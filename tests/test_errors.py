@@ -4,6 +4,7 @@ import pytest
 
 import autograd_mini.functional as F
 from autograd_mini import Tensor
+from autograd_mini.tape import ShapeError
 
 
 def T(shape, requires_grad=True):
@@ -107,3 +108,16 @@ def test_bad_ops_leave_no_partial_graph():
         x @ T((4,))
     (x * 2).sum().backward()  # x still usable
     np.testing.assert_array_equal(x.grad, 2 * np.ones((2, 3)))
+
+
+def test_an_integer_to_a_negative_integer_power_is_not_a_shape_error():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        torch.tensor([2]) ** -1
+    for base, exp in ((Tensor(np.array([2, 3])), -1), (Tensor(np.array([2])),
+                                                        Tensor(np.array([-2])))):
+        with pytest.raises(RuntimeError, match=r"pow: .*negative integer powers.*float") as info:
+            base ** exp
+        assert not isinstance(info.value, ShapeError)
+    with pytest.raises(ShapeError, match="broadcast"):  # a real shape error still is one
+        Tensor(np.array([2, 3])) ** Tensor(np.array([1, 2, 3]))

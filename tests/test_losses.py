@@ -678,3 +678,52 @@ def test_mean_over_an_empty_batch_is_nan_as_pytorch(name, x, y):
         assert out.item() == 0
         out.backward()
         assert xt.grad.shape == x.shape
+
+
+WEIGHTED = [  # (loss, input, keyword arguments: arrays of weights)
+    ("binary_cross_entropy", "prob", {"weight": "row"}),
+    ("binary_cross_entropy", "prob", {"weight": "full"}),
+    ("binary_cross_entropy_with_logits", "logit", {"weight": "row"}),
+    ("binary_cross_entropy_with_logits", "logit", {"pos_weight": "col"}),
+    ("binary_cross_entropy_with_logits", "logit", {"pos_weight": "col", "weight": "full"}),
+    ("mse_loss", "logit", {"weight": "full"}),
+    ("l1_loss", "logit", {"weight": "full"}),
+    ("huber_loss", "logit", {"weight": "full"}),
+]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name, kind, kws", WEIGHTED,
+                         ids=[w[0] + "-" + "-".join(f"{k}={v}" for k, v in w[2].items())
+                              for w in WEIGHTED])
+def test_loss_weights_as_pytorch(name, kind, kws, reduction):
+    """BCE's weight=, BCE-with-logits' weight= and pos_weight=, the regression losses' weight=:
+    values and gradients (of the input and of the weights) as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    x0 = rng.uniform(0.05, 0.95, (4, 3)) if kind == "prob" else rng.normal(0, 3, (4, 3))
+    x0[0, 0] = 0.0 if kind == "logit" else x0[0, 0]  # the kink of softplus(-x) and |x|
+    y0 = rng.integers(0, 2, (4, 3)).astype(np.float64)
+    shapes = {"row": (3,), "col": (3,), "full": (4, 3)}
+    kw = {k: rng.uniform(0.2, 3.0, shapes[v]) for k, v in kws.items()}
+    rg = not name.startswith("binary_cross_entropy")  # PyTorch: no gradient for these weights
+    ts = {k: torch.tensor(v, requires_grad=rg) for k, v in kw.items()}
+    tx = torch.tensor(x0, requires_grad=True)
+    tout = getattr(torch.nn.functional, name)(tx, torch.tensor(y0), reduction=reduction, **ts)
+    g0 = rng.standard_normal(tout.shape)
+    tgrads = torch.autograd.grad(tout, [tx] + list(ts.values()) * rg, torch.tensor(g0))
+    x = Tensor(x0, requires_grad=True)
+    ws = {k: Tensor(v, requires_grad=rg) for k, v in kw.items()}
+    out = getattr(F, name)(x, y0, reduction=reduction, **ws)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-13)
+    out.backward(g0)
+    for ours, theirs in zip([x] + list(ws.values()) * rg, tgrads):
+        np.testing.assert_allclose(ours.grad, theirs.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_regression_loss_weight_must_have_the_input_shape():
+    with pytest.raises(ValueError, match="same size"):
+        F.mse_loss(Tensor(np.zeros((2, 3))), np.zeros((2, 3)), weight=np.ones(3))
+    with pytest.raises(ShapeError, match="broadcast"):
+        F.binary_cross_entropy(Tensor(np.full((2, 3), 0.5)), np.zeros((2, 3)),
+                               weight=np.ones(2))

@@ -386,3 +386,91 @@ def test_functional_axis_kwargs_match_method(name, kwargs):
     x = sample((3, 4))
     np.testing.assert_array_equal(getattr(F, name)(Tensor(x), **kwargs).data,
                                   getattr(Tensor(x), name)(**kwargs).data)
+
+
+# -- arguments as PyTorch's: names, and the options of add, sub, div, reductions --------------
+
+# PyTorch arguments left out on purpose: legacy or without a numpy meaning (out=, the
+# deprecated size_average/reduce, memory formats, devices), and these, each with its reason
+NOT_TAKEN = {"out", "size_average", "reduce", "memory_format", "layout", "device", "pin_memory",
+             "_stacklevel", "generator"}
+NOT_TAKEN_BY = {
+    "embedding": {"max_norm", "norm_type", "scale_grad_by_freq", "sparse"},  # in-place renorm
+    "relu": {"inplace"},  # F.relu is the primitive itself (nn.ReLU's hot path)
+    "squeeze": {"List[int]]]"},  # an artefact of reading torch.squeeze's docstring
+}
+
+
+def _torch_parameters(torch, name):
+    """The parameter names of torch.nn.functional.<name> or torch.<name> (from the signature,
+    or from the first line of a builtin's docstring: `add(input, other, *, alpha=1, out=None)`)."""
+    import inspect
+    import re
+    for f in (getattr(torch.nn.functional, name, None), getattr(torch, name, None)):
+        if f is None:
+            continue
+        try:
+            return [p.name for p in inspect.signature(f).parameters.values()
+                    if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        except (ValueError, TypeError):
+            m = re.match(r"\s*\w+\((.*?)\)\s*->", f.__doc__ or "", re.S)
+            if m:
+                return [re.split(r"[=:\s]", p.strip().lstrip("*"))[0]
+                        for p in m.group(1).split(",") if p.strip() not in ("*", "")]
+    return None
+
+
+def test_every_function_takes_pytorchs_argument_names():
+    """F.matmul(input=, other=), F.pow(input, exponent=), F.sum(x, dtype=)...: every argument
+    name of PyTorch's function of the same name is one of ours (those left out are listed)."""
+    import inspect
+    torch = pytest.importorskip("torch")
+    missing = {}
+    for name in F.__all__:
+        theirs = _torch_parameters(torch, name)
+        if theirs is None:
+            continue
+        ours = inspect.signature(getattr(F, name)).parameters
+        lack = set(theirs) - set(ours) - NOT_TAKEN - NOT_TAKEN_BY.get(name, set())
+        if lack:
+            missing[name] = sorted(lack)
+    assert not missing
+
+
+def test_keyword_arguments_and_options_as_pytorch():
+    torch = pytest.importorskip("torch")
+    a0, b0 = np.array([[1.0, -2.0], [3.5, 4.0]]), np.array([0.5, -3.0])
+    a, b, ta, tb = Tensor(a0), Tensor(b0), torch.tensor(a0), torch.tensor(b0)
+    same = np.testing.assert_array_equal
+    same(F.matmul(input=a, other=b).data, torch.matmul(input=ta, other=tb).numpy())
+    same(F.pow(a, exponent=2.0).data, torch.pow(ta, exponent=2.0).numpy())
+    same(F.add(a, b, alpha=3).data, torch.add(ta, tb, alpha=3).numpy())
+    same(a.sub(b, alpha=0.5).data, ta.sub(tb, alpha=0.5).numpy())
+    same(F.maximum(input=a, other=b).data, torch.maximum(input=ta, other=tb).numpy())
+    same(F.exp(input=a).data, torch.exp(input=ta).numpy())
+    same(F.swapaxes(a, axis0=0, axis1=1).data, torch.swapaxes(ta, axis0=0, axis1=1).numpy())
+    same(F.cumsum(a, 1, dtype=np.float32).data, torch.cumsum(ta, 1, dtype=torch.float32).numpy())
+    out = F.softmax(a, 0, dtype=np.float32)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, torch.softmax(ta, 0, dtype=torch.float32).numpy(),
+                               rtol=1e-6)
+    same(F.prod(Tensor(np.array([2, 3])), dtype=np.float64).data, 6.0)
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+@pytest.mark.parametrize("dtype", [np.int64, np.float64, np.float32])
+def test_div_rounding_mode_as_pytorch(mode, dtype):
+    torch = pytest.importorskip("torch")
+    a0 = np.array([7, -7, 7, -7, 1, 0, 9, -9]).astype(dtype)
+    b0 = np.array([2, 2, -2, -2, 3, 5, 3, 4]).astype(dtype)
+    if dtype != np.int64:
+        a0, b0 = a0 * 0.1, b0 * 0.1  # 0.7 // 0.2 and others where floor(a / b) may not be a // b
+    want = torch.div(torch.tensor(a0), torch.tensor(b0), rounding_mode=mode).numpy()
+    out = F.div(Tensor(a0), Tensor(b0), rounding_mode=mode)
+    assert out.dtype == want.dtype
+    np.testing.assert_array_equal(out.data, want)
+    assert F.div(Tensor(a0), 2, rounding_mode=mode).dtype == want.dtype
+    if dtype != np.int64:  # gradient 0 to both, as PyTorch
+        x, y = Tensor(a0, requires_grad=True), Tensor(b0, requires_grad=True)
+        x.div(y, rounding_mode=mode).sum().backward()
+        assert not x.grad.any() and not y.grad.any()

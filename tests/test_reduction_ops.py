@@ -556,3 +556,66 @@ def test_median_errors():
 def test_numeric_grad_sanity():
     num = numeric_grad(lambda a: float(np.prod(a)), [np.array([2.0, 3.0, 4.0])], 0)
     np.testing.assert_allclose(num, [12.0, 8.0, 6.0], rtol=1e-8)
+
+
+@pytest.mark.parametrize("p", [0.3, 0.5, 0.99, 1.5, 3.0])
+def test_norm_gradient_at_zeros_as_pytorch(p):
+    """0 < p < 1: d|x|^p/dx is infinite at 0; PyTorch's gradient is 0 there, not nan."""
+    torch = pytest.importorskip("torch")
+    for x0 in (np.array([0.0, 1.0, -2.0, 0.0]), np.zeros(3), np.array([[0.0, 3.0], [0.0, 0.0]])):
+        x, t = Tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+        F.norm(x, p).backward()
+        torch.norm(t, p).backward()
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12, atol=0)
+        if x0.ndim == 2:
+            x, t = Tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+            F.norm(x, p, 1).sum().backward()
+            torch.norm(t, p, 1).sum().backward()
+            np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12, atol=0)
+
+
+def test_mean_of_an_integer_tensor_raises_as_pytorch_and_dtype_converts():
+    torch = pytest.importorskip("torch")
+    for data in ([1, 2], [True, False]):
+        with pytest.raises(RuntimeError):
+            torch.tensor(data).mean()
+        with pytest.raises(RuntimeError, match="mean.*floating point.*dtype="):
+            Tensor(np.array(data)).mean()
+        with pytest.raises(RuntimeError, match="mean"):
+            F.mean(Tensor(np.array(data)), 0)
+        want = torch.tensor(data).mean(dtype=torch.float64).item()
+        assert Tensor(np.array(data)).mean(dtype=np.float64).item() == want
+
+
+def test_sum_dtype_casts_first_as_pytorch():
+    torch = pytest.importorskip("torch")
+    x0 = np.array([[1, 2], [3, 250]], np.int64)
+    for dtype, tdtype in ((np.float32, torch.float32), (np.uint8, torch.uint8),
+                          (np.float64, torch.float64)):
+        want = torch.tensor(x0).sum(0, dtype=tdtype)
+        got = F.sum(Tensor(x0), 0, dtype=dtype)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got.data, want.numpy())
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x.sum(dtype=np.float32)
+    assert y.dtype == np.float32
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+    assert x.grad.dtype == np.float64
+
+
+@pytest.mark.parametrize("name", ["logsumexp", "softmax", "log_softmax"])
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((0, 3), 0), ((0, 3), 1), ((0,), 0)])
+def test_softmax_family_over_an_empty_dim_as_pytorch(name, shape, dim):
+    """logsumexp over an empty dim is -inf (the log of an empty sum); softmax and log_softmax
+    give the empty tensor; the gradient has the input's shape."""
+    torch = pytest.importorskip("torch")
+    for dtype in (np.float64, np.float32):
+        x0 = np.zeros(shape, dtype)
+        want = getattr(torch, name)(torch.tensor(x0), dim).numpy()
+        x = Tensor(x0, requires_grad=True)
+        out = getattr(F, name)(x, dim)
+        assert out.shape == want.shape and out.dtype == want.dtype
+        np.testing.assert_array_equal(out.data, want)
+        out.sum().backward()
+        assert x.grad.shape == shape

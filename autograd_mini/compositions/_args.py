@@ -15,6 +15,11 @@ class AxisError(ValueError, IndexError):
     """An axis out of range: a ValueError for numpy habits, an IndexError for PyTorch habits."""
 
 
+class ArgumentError(ValueError, RuntimeError):
+    """An argument PyTorch refuses with a RuntimeError (repeated dims, not a permutation, shifts
+    and dims of different lengths, a bad padding): a ValueError for numpy habits."""
+
+
 def _axis(name, dim, axis):
     if axis is None:
         return dim

@@ -15,7 +15,7 @@ Two rules keep them finite for any input (+-1000 included, gradients too):
 
 A piecewise function takes PyTorch's branch at its kink: leaky_relu and elu take the left branch
 at 0 (gradient `negative_slope`, `alpha`), hardtanh, relu6 and hardsigmoid pass no gradient at
-their bounds, hardswish takes the middle piece at -3 and 3 (gradient -0.5 and 1.5).
+their bounds, hardswish takes the outer pieces at -3 and 3 (gradient 0 and 1, as PyTorch 2).
 
 `inplace=True` (as PyTorch) writes the result into `input`: on a leaf that requires grad it
 raises as the other in-place ops do (wrap it in `no_grad()`).
@@ -90,12 +90,12 @@ def hardsigmoid(input, inplace=False):
 
 
 def _hardswish(x):
-    return where(x < -3, 0.0, where(x > 3, x, x * (x + 3) / 6))
+    return where(x <= -3, 0.0, where(x >= 3, x, x * (x + 3) / 6))
 
 
 def hardswish(input, inplace=False):
-    """x * relu6(x + 3) / 6: 0 below -3, x above 3, x (x + 3) / 6 between (the bounds included,
-    so d/dx = (2x + 3) / 6 gives -0.5 at -3 and 1.5 at 3, as PyTorch)."""
+    """x * relu6(x + 3) / 6: 0 up to -3, x from 3 on, x (x + 3) / 6 between. d/dx = 0, 1, or
+    (2x + 3) / 6 strictly between: 0 at -3 and 1 at 3, as PyTorch."""
     return _in_place("hardswish", _hardswish, input, inplace)
 
 

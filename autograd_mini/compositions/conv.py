@@ -202,10 +202,16 @@ def _pool_args(name, input, kernel_size, stride, padding, dilation, ceil_mode):
     return x, added, k, s, p, d, (oh, ow), ((p[0], p[0] + eh), (p[1], p[1] + ew))
 
 
-def _first_max(cols):
-    """The index of each window's first maximum along axis 2 of cols (N, C, k, OH, OW), and
-    the mask that picks it (compile traces this function: the mask is a line of its program)."""
-    first = np.argmax(cols, axis=2)
+def _first_max(cols, inside=None):
+    """The index of each window's first maximum (or NaN) along axis 2 of cols (N, C, k, OH, OW),
+    and the mask that picks it (compile traces this function: the mask is a line of its
+    program). With `inside` (the cells that are input, not padding), the first among those, so
+    a window of -inf inputs never picks its padding, as PyTorch."""
+    if inside is None:
+        first = np.argmax(cols, axis=2)
+    else:
+        m = cols.max(axis=2, keepdims=True)  # inputs included, as PyTorch's
+        first = np.argmax(((cols == m) | (cols != cols)) & inside, axis=2)
     return first, first[:, :, None] == np.arange(cols.shape[2])[:, None, None]
 
 
@@ -219,12 +225,17 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     x, added, k, s, p, d, (oh, ow), pads = _pool_args(
         "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
     n, c, h, w = shape_of(x)
-    if pads != ((0, 0), (0, 0)):  # -inf around the input: a padded cell is never the maximum
+    padded = pads != ((0, 0), (0, 0))
+    if padded:  # -inf around the input
         from .shape import pad
         x = pad(x, (pads[1][0], pads[1][1], pads[0][0], pads[0][1]), value=-np.inf)
     cols = P.reshape(P.im2col(x, kernel_size=k, stride=s, padding=((0, 0), (0, 0)),
                               dilation=d), shape=(n, c, k[0] * k[1], oh, ow))
-    first, picked = _first_max(cols._data if isinstance(cols, Tensor) else cols)
+    inside = None
+    if padded:  # the window cells that are input, not -inf padding: a constant of the shapes
+        inside = P.im2col(np.ones((1, 1, h, w), bool), kernel_size=k, stride=s, padding=pads,
+                          dilation=d)._data.reshape(1, 1, k[0] * k[1], oh, ow)
+    first, picked = _first_max(cols._data if isinstance(cols, Tensor) else cols, inside)
     out = _unbatched(P.sum(P.where(picked, cols, 0), axis=2), added)
     if not return_indices:
         return out

@@ -18,8 +18,7 @@ from ..tensor import Tensor
 
 abs, exp, log, sqrt, sign, sigmoid, tanh, relu = (P.abs, P.exp, P.log, P.sqrt, P.sign,
                                                   P.sigmoid, P.tanh, P.relu)
-add, sub, mul, div, pow, neg, maximum, where = (P.add, P.sub, P.mul, P.div, P.pow, P.neg,
-                                               P.maximum, P.where)
+mul, pow, neg, maximum, where = P.mul, P.pow, P.neg, P.maximum, P.where
 sin, cos, log1p, expm1, erf, atan2 = P.sin, P.cos, P.log1p, P.expm1, P.erf, P.atan2
 arctan2 = atan2
 
@@ -43,6 +42,42 @@ def _test(name, ufunc, *args, **kwargs):
     except ValueError as err:  # operands that do not broadcast
         shapes = ", ".join(str(np.shape(_raw(a))) for a in args)
         raise ShapeError(f"{name}: {err} (input shapes: {shapes})") from None
+
+
+# -- arithmetic with PyTorch's options (the operators + - / are the primitives themselves) -----
+
+def add(input, other, *, alpha=1):
+    """input + alpha * other."""
+    return P.add(input, other if alpha == 1 else P.mul(other, alpha))
+
+
+def sub(input, other, *, alpha=1):
+    """input - alpha * other."""
+    return P.sub(input, other if alpha == 1 else P.mul(other, alpha))
+
+
+def div(input, other, *, rounding_mode=None):
+    """input / other; with rounding_mode "trunc" the quotient rounded toward 0 (C's division),
+    "floor" rounded down (Python's //, exactly as numpy's floor_divide), integers staying
+    integers, both with gradient 0 (as PyTorch)."""
+    if rounding_mode is None:
+        return P.div(input, other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div(): rounding_mode must be None, 'trunc' or 'floor', got "
+                         f"{rounding_mode!r}")
+    a, b = _raw(input), _raw(other)
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype != b.dtype:
+        a, b = P._promote(a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if rounding_mode == "floor":
+            q = _test("div", np.floor_divide, a, b)._data
+        elif np.result_type(a, b).kind in "iub":  # exact for integers: (a - fmod(a, b)) // b
+            q = _test("div", np.floor_divide, np.subtract(a, np.fmod(a, b)), b)._data
+        else:
+            q = np.trunc(_test("div", np.true_divide, a, b)._data)
+    if not any(isinstance(t, Tensor) and t.requires_grad for t in (input, other)):
+        return result(q)
+    return where(True, q, P.add(input, other))  # gradient 0 to both, as PyTorch
 
 
 # -- powers, logarithms, trigonometry ----------------------------------------------------------
@@ -270,8 +305,9 @@ def clamp(input, min=None, max=None):
     """min(max(x, min), max), bounds numbers or tensors (broadcasting). The gradient as PyTorch:
     x gets g where min <= x <= max (both bounds included), a tensor min gets g where x < min,
     a tensor max where x > max; if min > max the result is max, and max gets g everywhere.
-    NaN stays NaN. Deliberately different: where min == max and x < min, PyTorch sends the
-    gradient to neither bound (its min rule needs min < max); here min gets it."""
+    NaN stays NaN, with gradient 0 (as PyTorch). Deliberately different: where min == max and
+    x < min, PyTorch sends the gradient to neither bound (its min rule needs min < max); here
+    min gets it."""
     if min is None and max is None:
         raise TypeError("clamp(): at least one of min and max must not be None")
     out = input
@@ -279,6 +315,9 @@ def clamp(input, min=None, max=None):
         out = where(out < min, _weak(min, input), out)
     if max is not None:
         out = where(out > max, _weak(max, input), out)
+    if isinstance(input, Tensor) and input.requires_grad:
+        x = input._data  # a NaN input: the constant NaN, so that x gets gradient 0 there
+        out = where(x != x, np.nan, out)
     return out
 
 

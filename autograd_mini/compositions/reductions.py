@@ -19,6 +19,7 @@ from .. import primitives as P
 from ..tape import ShapeError, result
 from ..tensor import Tensor
 from ._args import _axis, _check_dims, _one_dim, _reduce_args, shape_of
+from . import elementwise as E
 from .shape import unsqueeze
 
 
@@ -34,15 +35,29 @@ def _tensor(input):
 ReturnTypes = namedtuple("values_indices", ["values", "indices"])
 
 
-def sum(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Sum over `dim` (all elements by default). d/dx = g broadcast back."""
+def _cast(input, dtype):
+    """input in `dtype` first (PyTorch's dtype= of reductions): a float cast is differentiable."""
+    return input if dtype is None else E.to(input, dtype)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Sum over `dim` (all elements by default), after a cast to `dtype` if given (integer and
+    bool tensors sum to int64, as PyTorch and numpy). d/dx = g broadcast back."""
     dim, keepdim = _reduce_args("sum", input, dim, keepdim, axis, keepdims)
-    return P.sum(input, axis=dim, keepdims=keepdim)
+    out = P.sum(_cast(input, dtype), axis=dim, keepdims=keepdim)
+    return _cast(out, dtype)  # numpy sums small integers as 64-bit ones
 
 
-def mean(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """sum / n over `dim`. d/dx = g / n broadcast back."""
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """sum / n over `dim`, after a cast to `dtype` if given. d/dx = g / n broadcast back. An
+    integer or bool tensor needs a float dtype=, as PyTorch (RuntimeError otherwise)."""
     dim, keepdim = _reduce_args("mean", input, dim, keepdim, axis, keepdims)
+    input = _cast(input, dtype)
+    if _data(input).dtype.kind not in "fc":
+        raise RuntimeError(f"mean(): could not infer the output dtype: the input must be a "
+                           f"floating point tensor, got dtype {_data(input).dtype}; convert it "
+                           f"(x.float(), x.double()) or pass dtype=, e.g. "
+                           f"x.mean(dtype=np.float64)")
     return P.mean(input, axis=dim, keepdims=keepdim)
 
 
@@ -125,13 +140,15 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _select("min", np.argmin, input, dim, keepdim, axis, keepdims)
 
 
-def softmax(input, dim=None, *, axis=None):
-    """exp(x) / sum(exp(x)) along `dim` (the last axis by default)."""
+def softmax(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):
+    """exp(x) / sum(exp(x)) along `dim` (the last axis by default); input cast to `dtype` first."""
+    input = _cast(input, dtype)
     return P.softmax(input, axis=_one_dim("softmax", input, _axis("softmax", dim, axis)))
 
 
-def log_softmax(input, dim=None, *, axis=None):
-    """x - logsumexp(x) along `dim` (the last axis by default)."""
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):
+    """x - logsumexp(x) along `dim` (the last axis by default); input cast to `dtype` first."""
+    input = _cast(input, dtype)
     return P.log_softmax(input, axis=_one_dim("log_softmax", input,
                                               _axis("log_softmax", dim, axis)))
 
@@ -142,10 +159,12 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return P.logsumexp(input, axis=dim, keepdims=keepdim)
 
 
-def prod(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The product over one `dim` (all elements by default). d/dx_k = g * prod_{j != k} x_j,
-    exact with zeros in the input (the primitive's VJP multiplies instead of dividing)."""
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """The product over one `dim` (all elements by default), after a cast to `dtype` if given.
+    d/dx_k = g * prod_{j != k} x_j, exact with zeros in the input (the primitive's VJP
+    multiplies instead of dividing)."""
     dim, keepdim = _reduce_args("prod", input, dim, keepdim, axis, keepdims)
+    input = _cast(input, dtype)
     if isinstance(dim, tuple):
         raise TypeError(f"prod(): dim must be one int, as PyTorch, got {dim}; reduce one dim at "
                         f"a time: x.prod({dim[-1]}).prod({dim[0]})")
@@ -220,18 +239,21 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
     return _sqrt0(v), m
 
 
-def norm(input, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None, *, axis=None,
+         keepdims=None):
     """The vector p-norm (sum |x|^p)^(1/p) over `dim` (all elements by default), as torch.norm:
     p="fro" (the default) and 2 are sqrt(sum x^2), 1 is sum |x|, inf is max |x| (ties share the
-    gradient), -inf min |x|, 0 counts the nonzeros (gradient 0). At a zero vector the gradient is
-    0 (PyTorch's subgradient), not nan. The nuclear norm (p="nuc") needs an SVD: not supported."""
+    gradient), -inf min |x|, 0 counts the nonzeros (gradient 0). At a zero vector, and at the
+    zeros of x for 0 < p < 1, the gradient is 0 (PyTorch's subgradient), not nan. The nuclear norm (p="nuc") needs an SVD: not supported."""
     if isinstance(p, str):
         if p != "fro":
             raise ValueError(f"norm(): p={p!r} is not supported; use p='fro', a number, inf or "
                              f"-inf (the nuclear norm needs an SVD, which the engine lacks)")
         p = 2
+    if out is not None:
+        raise TypeError("norm(): out= is not supported; use the returned tensor")
     dim, keepdim = _reduce_args("norm", input, dim, keepdim, axis, keepdims)
-    x = _tensor(input)
+    x = _tensor(_cast(input, dtype))
     a = P.abs(x)
     if p == math.inf:
         return P.amax(a, axis=dim, keepdims=keepdim)
@@ -243,7 +265,11 @@ def norm(input, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
         return P.sum(a, axis=dim, keepdims=keepdim)
     if p == 2:
         return _sqrt0(P.sum(x * x, axis=dim, keepdims=keepdim))
-    s = P.sum(a ** p, axis=dim, keepdims=keepdim)
+    if p < 1:  # d|x|^p/d|x| = p |x|^(p-1) is inf at 0 (nan after abs's 0): 0 there, as PyTorch
+        az = _data(a) == 0
+        s = P.sum(P.where(az, 0, P.where(az, 1, a) ** p), axis=dim, keepdims=keepdim)
+    else:
+        s = P.sum(a ** p, axis=dim, keepdims=keepdim)
     zero = s == 0  # the 1/p-th root with gradient 0 at 0, as sqrt above
     return P.where(zero, 0, P.where(zero, 1, s) ** (1 / p))
 
@@ -268,14 +294,17 @@ def _along(name, input, dim, axis, fn):
     return P.reshape(out, shape=())
 
 
-def cumsum(input, dim=None, *, axis=None):
-    """Running sums along `dim`: out_k = sum_{j <= k} x_j. d/dx = reversed cumsum of g."""
-    return _along("cumsum", input, dim, axis, lambda x, d: P.cumsum(x, axis=d))
+def cumsum(input, dim=None, *, dtype=None, axis=None):
+    """Running sums along `dim`: out_k = sum_{j <= k} x_j (after a cast to `dtype` if given).
+    d/dx = reversed cumsum of g."""
+    return _along("cumsum", _cast(input, dtype), dim, axis, lambda x, d: P.cumsum(x, axis=d))
 
 
-def cumprod(input, dim=None, *, axis=None):
-    """Running products along `dim`: a scan of mul in log2(n) steps, exact with zeros in the
-    input (to every order: only mul and indexing are differentiated)."""
+def cumprod(input, dim=None, *, dtype=None, axis=None):
+    """Running products along `dim` (after a cast to `dtype` if given): a scan of mul in log2(n)
+    steps, exact with zeros in the input (to every order: only mul and indexing are
+    differentiated)."""
+    input = _cast(input, dtype)
     def run(x, d):
         if _data(x).dtype.kind not in "fc":  # integers: never differentiable
             return result(np.cumprod(_data(x), axis=d))

@@ -12,13 +12,14 @@ back; write `where(mask, v, x)`, `x.scatter(...)` or `F.pad`/`F.cat` instead. `v
 views as numpy decides; `view` never fails for a non-contiguous tensor, unlike PyTorch's.
 """
 import builtins
+import functools
 
 import numpy as np
 
 from .. import primitives as P
 from ..tape import ShapeError, result
 from ..tensor import Tensor
-from ._args import AxisError, _axis, _check_dims, _shape_args, shape_of
+from ._args import ArgumentError, AxisError, _axis, _check_dims, _shape_args, shape_of
 
 
 def reshape(input, *shape, **kwargs):
@@ -37,7 +38,7 @@ def permute(input, *dims):
     ndim = np.ndim(input._data if isinstance(input, Tensor) else input)
     axes = _check_dims("permute", tuple(dims), ndim)
     if sorted(axes) != list(range(ndim)):
-        raise AxisError(f"permute(): dims {dims} are not a permutation of the axes of a tensor "
+        raise ArgumentError(f"permute(): dims {dims} are not a permutation of the axes of a tensor "
                         f"of shape {np.shape(input._data if isinstance(input, Tensor) else input)}")
     return P.transpose(input, axes=axes)
 
@@ -54,30 +55,91 @@ def transpose(input, dim0, dim1):
     return P.transpose(input, axes=tuple(dims))
 
 
-swapaxes = transpose
+def swapaxes(input, axis0, axis1):
+    """transpose(input, axis0, axis1): the two axes swapped (PyTorch's argument names)."""
+    return transpose(input, axis0, axis1)
 
 
 def unsqueeze(input, dim):
     """A new axis of size 1 at `dim`."""
     shape = np.shape(input._data if isinstance(input, Tensor) else input)
-    dim = _check_dims("unsqueeze", dim, len(shape) + 1)
+    dim = _check_dims("unsqueeze", dim, len(shape) + 1, shape)
     return P.reshape(input, shape=shape[:dim] + (1,) + shape[dim:])
 
 
+def _entry(i):
+    """One entry of an index as numpy takes it: a Tensor's or a list's array, and a 0-d integer
+    array as an int (PyTorch selects with it, as with an int)."""
+    if isinstance(i, Tensor):
+        i = i._data
+    elif isinstance(i, list):
+        i = np.asarray(i)
+    if type(i) is np.ndarray and not i.ndim and i.dtype.kind in "iu":
+        return int(i)
+    return i
+
+
+def _is_int(i):
+    return isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+
+
+def _consumed(i):
+    """How many dims of the input an index entry uses up: a mask its own ndim, None, Ellipsis
+    and a Python bool (a new dim) none, the others one."""
+    if type(i) is np.ndarray:
+        return i.ndim if i.dtype == bool else 1
+    return 0 if i is None or i is Ellipsis or isinstance(i, bool) else 1
+
+
+def torch_index(shape, idx):
+    """`idx` as (np_idx, perm): the numpy index and the axes permutation (None if none is needed)
+    with which `a[np_idx].transpose(perm)` is PyTorch's `a[idx]`, for an array `a` of `shape`.
+
+    The one difference of the rules: PyTorch applies the integers of an index first (each selects
+    and drops its dim), then the index arrays; numpy counts the integers among the index arrays.
+    So where an integer separates the index arrays from a slice, numpy puts the indexed dims
+    first and PyTorch where the arrays are: for x of shape (2, 3, 4, 5) and i = [0, 1],
+    x[0, :, i] is (3, 2, 5) in PyTorch and (2, 3, 5) in numpy. An Ellipsis that stands for no
+    dims separates nothing, as in PyTorch. For a write as PyTorch's, `a[np_idx] = v` takes v
+    broadcast to PyTorch's shape, then transposed by np.argsort(perm)."""
+    if not isinstance(idx, tuple):
+        return _entry(idx), None
+    idx = [_entry(i) for i in idx]
+    if not builtins.any(type(i) is np.ndarray for i in idx):
+        return tuple(idx), None
+    free = len(shape) - builtins.sum(_consumed(i) for i in idx)  # dims no entry names
+    dots = [k for k, i in enumerate(idx) if i is Ellipsis]
+    if len(dots) == 1:  # spelled out as slices, so that it separates as PyTorch's
+        e = dots[0]
+        idx[e:e + 1], free = [slice(None)] * builtins.max(free, 0), 0
+    arrays = [k for k, i in enumerate(idx) if type(i) is np.ndarray]
+    advanced = [k for k, i in enumerate(idx) if type(i) is np.ndarray or _is_int(i)]
+    if advanced[-1] - advanced[0] == len(advanced) - 1:  # one run: numpy's layout is PyTorch's
+        return tuple(idx), None
+    if builtins.any(not _is_int(idx[k]) for k in range(arrays[0], arrays[-1] + 1)
+                    if k not in arrays):  # a slice or None between the arrays: both put them
+        return tuple(idx), None           # first
+    k = builtins.sum(not _is_int(i) for i in idx[:arrays[0]])  # dims before them in PyTorch's
+    if not k:
+        return tuple(idx), None
+    nb = len(np.broadcast_shapes(*[(int(idx[a].sum()),) if idx[a].dtype == bool else
+                                   idx[a].shape for a in arrays]))
+    basic = builtins.sum(not _is_int(i) and type(i) is not np.ndarray for i in idx) + free
+    return tuple(idx), tuple(range(nb, nb + k)) + tuple(range(nb)) + \
+        tuple(range(nb + k, nb + basic))
+
+
 def getitem(input, idx):
-    """input[idx]: basic, integer-array and boolean indexing (numpy's rules); the gradient of
-    a repeated index accumulates."""
-    if isinstance(idx, Tensor):
-        idx = idx._data
-    elif isinstance(idx, tuple):
-        idx = tuple(i._data if isinstance(i, Tensor) else i for i in idx)
-    elif isinstance(idx, list):
-        idx = np.asarray(idx)
+    """input[idx]: basic, integer-array and boolean indexing, as PyTorch (numpy's rules but for
+    where an integer separates index arrays: torch_index); the gradient of a repeated index
+    accumulates."""
+    shape = np.shape(input._data if isinstance(input, Tensor) else input)
+    idx, perm = torch_index(shape, idx)
     try:
-        return P.getitem(input, idx=idx)
+        out = P.getitem(input, idx=idx)
     except IndexError as err:
-        shape = np.shape(input._data if isinstance(input, Tensor) else input)
         raise AxisError(f"getitem: {err} (tensor shape {shape})") from None
+    return out if perm is None else P.transpose(out, axes=perm)
 
 
 def T(input):
@@ -212,10 +274,20 @@ def tile(input, dims):
 
 # -- reordering and masking --------------------------------------------------------------------
 
-def flip(input, *dims):
-    """The order of the elements along `dims` reversed: x[..., ::-1, ...]."""
+def flip(input, *args, dims=None):
+    """The order of the elements along `dims` reversed: x[..., ::-1, ...]. `dims` is required,
+    as in PyTorch: flip(x, (0, 1)), x.flip(0, 1) or flip(x, dims=0); each dim at most once."""
+    if args and dims is not None or not args and dims is None:
+        raise TypeError(f"flip(): takes the dims once, positionally or as dims=; "
+                        f"{'got both' if args else 'they are missing'} (e.g. x.flip(0) or "
+                        f"flip(x, dims=(0, 1)))")
+    dims = _shape_args(args) if args else dims
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     shape = shape_of(input)
-    dims = _check_dims("flip", _shape_args(dims), len(shape), shape)
+    dims = _check_dims("flip", dims, len(shape), shape)
+    if len(set(dims)) < len(dims):
+        raise ArgumentError(f"flip(): dim {next(d for d in dims if dims.count(d) > 1)} appears "
+                            f"multiple times in dims {dims}; list each dim once")
     return P.getitem(input, idx=tuple(slice(None, None, -1 if i in dims else None)
                                        for i in range(len(shape))))
 
@@ -227,12 +299,12 @@ def roll(input, shifts, dims=None):
     shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
     if dims is None:
         if len(shifts) != 1:
-            raise ValueError(f"roll(): shifts {shifts} need dims, one per shift")
+            raise ArgumentError(f"roll(): shifts {shifts} need dims, one per shift")
         return P.reshape(roll(P.reshape(input, shape=(-1,)), shifts, 0), shape=shape)
     dims = _check_dims("roll", tuple(dims) if isinstance(dims, (tuple, list)) else (dims,),
                        len(shape), shape)
     if len(shifts) != len(dims):
-        raise ValueError(f"roll(): shifts {shifts} and dims {dims} must have the same length")
+        raise ArgumentError(f"roll(): shifts {shifts} and dims {dims} must have the same length")
     out = input
     for s, d in zip(shifts, dims):
         n = shape[d]
@@ -290,7 +362,11 @@ def nonzero(input, *, as_tuple=False):
 
 
 def clone(input, *, memory_format=None):
-    """A copy with its own memory (x * 1, which keeps -0.0 and nan); d/dx = g."""
+    """A copy with its own memory, of the same dtype (x * 1 for a float tensor, which keeps -0.0
+    and nan); d/dx = g."""
+    x = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if x.dtype.kind not in "fc":  # never differentiable; bool * 1 would be an int
+        return result(x.copy())
     return P.mul(input, 1)
 
 
@@ -311,6 +387,10 @@ def cat(tensors, dim=0, *, axis=None):
                          f"outside dim {dim}; only their sizes along dim {dim} may differ")
     if len(ts) == 1:
         return clone(ts[0])
+    dtypes = [t.dtype for t in ts]
+    if builtins.any(d != dtypes[0] for d in dtypes):  # promoted as PyTorch's (int64 + float32:
+        dtype = functools.reduce(P.promote_types, dtypes)  # float32), cast first
+        ts = [_cast(t, dtype) for t in ts]
     while len(ts) > 1:
         ts = [P.cat(*ts[i:i + 2], axis=dim) if i + 1 < len(ts) else ts[i]
               for i in range(0, len(ts), 2)]
@@ -420,9 +500,9 @@ def _part(src, shape):
     return src if shape_of(src) == shape else P.getitem(src, idx=tuple(slice(n) for n in shape))
 
 
-def gather(input, dim, index):
+def gather(input, dim, index, *, sparse_grad=False):
     """out[i][j][k] = input[i][index[i][j][k]][k] (for dim 1), of index's shape.
-    d/dinput = g scatter-added back (getitem's VJP)."""
+    d/dinput = g scatter-added back (getitem's VJP; dense: sparse_grad changes nothing)."""
     grid, _ = _grid("gather", input, dim, index)
     return P.getitem(input, idx=grid)
 
@@ -434,26 +514,56 @@ def scatter_add(input, dim, index, src):
     return input + P.index_put(_part(src, shape), idx=grid, shape=shape_of(input))
 
 
-def scatter(input, dim, index, src=None, *, value=None):
+def _cast(src, dtype):
+    """src in `dtype`: a differentiable cast between float dtypes, else a constant array."""
+    d = src._data if isinstance(src, Tensor) else np.asarray(src)
+    if d.dtype == dtype:
+        return src
+    if isinstance(src, Tensor) and d.dtype.kind in "fc" and dtype.kind in "fc":
+        return P.to(src, dtype=dtype)
+    return d.astype(dtype)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """input with src[i][j][k] written at [i][index[i][j][k]][k] (dim 1); a number as `src`
-    (or value=) writes that number. Where index repeats a position, PyTorch leaves undefined
-    which write wins; here the last one does (numpy's rule), and only it gets a gradient."""
+    (or value=) writes that number. The result keeps input's dtype (src or value is cast to it,
+    a float into an int tensor truncated, as PyTorch's value). Where index repeats a position,
+    PyTorch leaves undefined which write wins; here the last one does (numpy's rule), and only
+    it gets a gradient. reduce="add" adds instead (repeats accumulating: scatter_add),
+    reduce="multiply" multiplies (d/dinput = g * the factors; src gets no gradient, nor in
+    PyTorch)."""
     if src is None or isinstance(src, (int, float)):
         value, src = src if value is None else value, None
     if value is None and src is None:
         raise TypeError("scatter(): needs src (a tensor) or value (a number)")
+    if reduce not in (None, "add", "multiply"):
+        raise ArgumentError(f"scatter(): reduce must be 'add' or 'multiply', got {reduce!r}")
     grid, shape = _grid("scatter", input, dim, index, None if src is None else shape_of(src))
+    dtype = (input._data if isinstance(input, Tensor) else np.asarray(input)).dtype
+    if src is None:
+        src = np.full(shape, value, dtype) if reduce else np.asarray(value, dtype)
+    else:
+        src = _cast(_part(src, shape), dtype)
+    if reduce == "add":
+        return input + P.index_put(src, idx=grid, shape=shape_of(input))
+    if reduce == "multiply":
+        if isinstance(src, Tensor) and src.requires_grad:
+            raise RuntimeError("scatter(reduce='multiply'): the derivative for src is not "
+                               "implemented (nor in PyTorch); pass src.detach(), or build the "
+                               "factors with index_put and multiply")
+        factors = np.ones(shape_of(input), dtype)
+        np.multiply.at(factors, grid, src._data if isinstance(src, Tensor) else src)
+        return input * factors
     written = np.zeros(shape_of(input), bool)
     written[grid] = True
-    if src is None:
-        return P.where(written, value, input)
+    if not shape_of(src) and not isinstance(src, Tensor):  # a number
+        return P.where(written, src, input)
     target = np.ravel_multi_index(np.broadcast_arrays(*grid), shape_of(input)).ravel()
     last = np.zeros(target.size, bool)  # the last write to each position
     last[target.size - 1 - np.unique(target[::-1], return_index=True)[1]] = True
     last = last.reshape(shape)
     where = tuple(np.broadcast_to(g, shape)[last] for g in grid)
-    placed = P.index_put(P.getitem(_part(src, shape), idx=last), idx=where,
-                         shape=shape_of(input))
+    placed = P.index_put(P.getitem(src, idx=last), idx=where, shape=shape_of(input))
     return P.where(written, placed, input)
 
 
@@ -473,7 +583,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     shape = shape_of(input)
     d1, d2 = _check_dims("diagonal", (dim1, dim2), len(shape), shape)
     if d1 == d2:
-        raise AxisError(f"diagonal(): dim1 and dim2 cannot be identical, got {dim1} and {dim2} "
+        raise ArgumentError(f"diagonal(): dim1 and dim2 cannot be identical, got {dim1} and {dim2} "
                         f"for shape {shape}")
     x = _permute(input, [i for i in range(len(shape)) if i not in (d1, d2)] + [d1, d2])
     r, c = builtins.max(-offset, 0), builtins.max(offset, 0)
@@ -507,19 +617,21 @@ def pad(input, pad, mode="constant", value=None):
     """input padded as torch.nn.functional.pad: `pad` is (left, right) of the LAST dim, then
     of the dim before, ... Modes: "constant" (value, default 0; negative pads crop),
     "reflect" (mirrored without the edge), "replicate" (the edge repeated), "circular" (wrapped).
+    A negative pad crops, in every mode, before the other side is padded (as PyTorch).
     The non-constant modes take any trailing dims here (PyTorch limits them to 1-3)."""
     shape, pad = shape_of(input), tuple(int(p) for p in pad)
     if len(pad) % 2:
-        raise ValueError(f"pad(): the padding must have an even length, (left, right) pairs "
-                         f"starting with the last dim; got {pad}")
+        raise ArgumentError(f"pad(): the padding must have an even length, (left, right) pairs "
+                            f"starting with the last dim; got {pad}")
     if len(pad) // 2 > len(shape):
-        raise ValueError(f"pad(): {pad} pads {len(pad) // 2} dims but the input is "
-                         f"{len(shape)}-D (shape {shape})")
+        raise ArgumentError(f"pad(): {pad} pads {len(pad) // 2} dims but the input is "
+                            f"{len(shape)}-D (shape {shape})")
     if mode != "constant" and mode not in _PAD_INDEX:
-        raise ValueError(f"pad(): mode {mode!r} is not supported; use 'constant', 'reflect', "
-                         f"'replicate' or 'circular'")
+        raise ArgumentError(f"pad(): mode {mode!r} is not supported; use 'constant', 'reflect', "
+                            f"'replicate' or 'circular'")
     if mode != "constant" and value not in (None, 0):
-        raise ValueError(f"pad(): mode {mode!r} takes no value; value is for mode='constant'")
+        raise ArgumentError(f"pad(): mode {mode!r} takes no value; value is for "
+                            f"mode='constant'")
     out = input
     for k in range(len(pad) // 2):
         d, (left, right) = len(shape) - 1 - k, pad[2 * k:2 * k + 2]
@@ -543,10 +655,13 @@ def _pad_constant(x, d, left, right, value):
 
 
 def _pad_index(x, d, left, right, mode):
-    """The other modes as one gather along d: the padded positions of np.pad(arange(n))."""
-    n = shape_of(x)[d]
+    """The other modes as one gather along d: the padded positions of np.pad(arange(n)), after
+    the crop of a negative pad."""
     if left < 0 or right < 0:
-        raise ValueError(f"pad(): negative padding ({left}, {right}) is only for mode='constant'")
+        n = shape_of(x)[d]
+        x = _narrow(x, d, builtins.max(-left, 0), n - builtins.max(-right, 0))
+        left, right = builtins.max(left, 0), builtins.max(right, 0)
+    n = shape_of(x)[d]
     limit = {"reflect": n - 1, "circular": n, "replicate": float("inf") if n else -1}[mode]
     if builtins.max(left, right) > limit:
         raise ShapeError(f"pad(): {mode} padding ({left}, {right}) of dim {d} must be "
