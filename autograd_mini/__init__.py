@@ -11,7 +11,8 @@ from . import func
 from .graph import draw_graph
 from .primitives import OPS
 from .replay import replay_backward
-from .tape import enable_grad, grad, is_grad_enabled, no_grad
+from .tape import (detect_anomaly, enable_grad, grad, is_anomaly_enabled, is_grad_enabled,
+                   no_grad, set_detect_anomaly)
 from .compositions import cat, stack
 from .factories import arange, manual_seed, ones, randn, tensor, zeros  # `tensor` hides the module
 
@@ -21,7 +22,8 @@ float32, float64, int64, bool = _np.float32, _np.float64, _np.int64, _np.bool_  
 __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck",
            "draw_graph", "functional", "OPS", "compare_gradients",
            "gradgradcheck", "Function", "FunctionCtx", "func", "replay_backward", "nn",
-           "manual_seed", "cat", "stack", "zeros", "ones", "randn", "arange", "tensor"]
+           "manual_seed", "cat", "stack", "zeros", "ones", "randn", "arange", "tensor",
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
 
 
 def __getattr__(name):

@@ -152,3 +152,115 @@ def test_without_hooks_a_call_runs_forward_and_no_other_python_function():
     finally:
         sys.setprofile(None)
     assert called == ["__call__", "forward"]
+
+
+# -- Tensor.register_hook ------------------------------------------------------------------------
+
+A = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+
+
+def _graph(lib, a, hook_h=None, hook_a=None, retain=False):
+    """h = tanh(a) is used twice (total gradient = sum of two paths); loss = sum(h * h + 3 h)."""
+    h = lib["tanh"](a)
+    if hook_h:
+        h.register_hook(hook_h)
+    if hook_a:
+        a.register_hook(hook_a)
+    if retain:
+        h.retain_grad()
+    return (h * h + 3 * h).sum(), h
+
+
+def _both(torch):
+    ours = Tensor(A.copy(), requires_grad=True)
+    theirs = torch.tensor(A.copy(), requires_grad=True)
+    return ours, theirs, {"tanh": lambda t: t.tanh()}
+
+
+def test_a_non_leaf_hook_gets_the_total_gradient_and_its_return_replaces_it():
+    torch = pytest.importorskip("torch")
+    ours, theirs, lib = _both(torch)
+    seen = {}
+
+    def hook(key, to_array):
+        def fn(g):
+            seen[key] = to_array(g)
+            return g * 10
+        return fn
+
+    loss, h = _graph(lib, ours, hook_h=hook("ours", np.array), retain=True)
+    loss.backward()
+    tloss, th = _graph(lib, theirs, hook_h=hook("torch", lambda g: g.numpy().copy()), retain=True)
+    tloss.backward()
+    assert isinstance(seen["ours"], np.ndarray)
+    np.testing.assert_allclose(seen["ours"], seen["torch"], rtol=1e-12)  # 2h + 3: both paths
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-12)  # times 10
+    np.testing.assert_allclose(h.grad, th.grad.numpy(), rtol=1e-12)  # retain_grad sees the new one
+
+
+def test_a_leaf_hook_replaces_what_accumulates_into_grad():
+    torch = pytest.importorskip("torch")
+    ours, theirs, lib = _both(torch)
+    seen = []
+    ours.register_hook(lambda g: seen.append(g.copy()) or g + 1)
+    theirs.register_hook(lambda g: g + 1)
+    for _ in range(2):  # the second backward accumulates the replaced gradient again
+        _graph(lib, ours)[0].backward()
+        _graph(lib, theirs)[0].backward()
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-12)
+    assert len(seen) == 2  # once per backward, with this backward's gradient only
+    np.testing.assert_allclose(seen[1], seen[0], rtol=1e-12)
+
+
+def test_hooks_fire_in_grad_and_a_removed_hook_does_not():
+    torch = pytest.importorskip("torch")
+    ours, theirs, lib = _both(torch)
+    calls = []
+    loss, h = _graph(lib, ours, hook_h=lambda g: calls.append("h") or -g)
+    handle = ours.register_hook(lambda g: calls.append("a"))
+    tloss, th = _graph(lib, theirs, hook_h=lambda g: -g)
+    import autograd_mini
+    (ga,) = autograd_mini.grad(loss, ours, retain_graph=True)
+    (tga,) = torch.autograd.grad(tloss, theirs, retain_graph=True)
+    np.testing.assert_allclose(ga.data, tga.numpy(), rtol=1e-12)
+    assert calls == ["h", "a"]
+    handle.remove()
+    loss.backward()
+    assert calls == ["h", "a", "h"]
+
+
+def test_under_create_graph_a_hook_gets_a_tensor_and_second_derivatives_follow_torch():
+    torch = pytest.importorskip("torch")
+    import autograd_mini
+    ours, theirs, lib = _both(torch)
+    got = []
+    loss, h = _graph(lib, ours, hook_h=lambda g: got.append(g) or g * g)
+    tloss, th = _graph(lib, theirs, hook_h=lambda g: g * g)
+    (ga,) = autograd_mini.grad(loss, ours, create_graph=True)
+    (tga,) = torch.autograd.grad(tloss, theirs, create_graph=True)
+    assert isinstance(got[0], Tensor)
+    np.testing.assert_allclose(ga.data, tga.detach().numpy(), rtol=1e-12)
+    ga.sum().backward()
+    tga.sum().backward()
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10)
+
+
+def test_hooks_fire_in_replay_backward_as_in_backward():
+    from autograd_mini import replay_backward
+    x = Tensor(A.copy(), requires_grad=True)
+    loss, h = _graph({"tanh": lambda t: t.tanh()}, x, hook_h=lambda g: g * 0)
+    calls = []
+    x.register_hook(lambda g: calls.append(g.copy()))
+    replay_backward(loss)
+    assert len(calls) == 1 and not calls[0].any()  # the zeroed gradient reached x
+    np.testing.assert_array_equal(x.grad, 0)
+
+
+def test_register_hook_refuses_a_tensor_without_grad_and_a_hook_that_changes_the_shape():
+    with pytest.raises(RuntimeError, match="doesn't require grad"):
+        Tensor(A).register_hook(lambda g: g)
+    x = Tensor(A.copy(), requires_grad=True)
+    x.register_hook(lambda g: g.sum())
+    with pytest.raises(ValueError, match="shape"):
+        (x * 2).sum().backward()
+    assert x.grad is None
