@@ -480,31 +480,41 @@ class detect_anomaly:
     place (`path:line`) and the value. Slower: for finding a bug, not for training. Also a
     decorator, like no_grad."""
 
-    __slots__ = ("enabled", "_tokens")
+    __slots__ = ("_tokens",)
 
-    def __init__(self, enabled=True):
-        self.enabled, self._tokens = bool(enabled), []
+    def __init__(self):
+        self._tokens = []
 
     def __enter__(self):
-        self._tokens.append(_set_anomaly(self.enabled))
+        self._tokens.append(_set_anomaly(True))
 
     def __exit__(self, *exc):
-        flag, mode = self._tokens.pop()
-        _mode.reset(mode)
-        _anomaly.reset(flag)
+        _restore(self._tokens.pop())
 
     def __call__(self, fn):
         def wrapper(*args, **kwargs):
-            with detect_anomaly(self.enabled):
+            with detect_anomaly():
                 return fn(*args, **kwargs)
 
         wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
         return wrapper
 
 
-def set_detect_anomaly(enabled):
-    """Switch anomaly mode on or off for the rest of the current thread (or task)."""
-    _set_anomaly(enabled)
+class set_detect_anomaly:
+    """`set_detect_anomaly(True)` switches anomaly mode on (False: off) for the rest of the
+    current thread or task; as a context manager, `with set_detect_anomaly(flag):`, until the
+    block ends. As PyTorch's."""
+
+    __slots__ = ("_tokens",)
+
+    def __init__(self, mode):
+        self._tokens = _set_anomaly(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _restore(self._tokens)
 
 
 def is_anomaly_enabled():
@@ -520,11 +530,17 @@ def _set_anomaly(enabled):
     return _anomaly.set(bool(enabled)), _mode.set(mode)
 
 
+def _restore(tokens):
+    flag, mode = tokens
+    _mode.reset(mode)
+    _anomaly.reset(flag)
+
+
 _ENGINE = os.path.dirname(os.path.abspath(__file__))
 _ENGINE_DIRS = (_ENGINE + os.sep, os.path.join(os.path.dirname(_ENGINE), "nn") + os.sep)
 
 
-def user_line():
+def _user_line():
     """(file, line) of the innermost frame outside autograd_mini/ and nn/: the user's code."""
     f = sys._getframe(1)
     while f is not None and f.f_code.co_filename.startswith(_ENGINE_DIRS):
@@ -568,7 +584,7 @@ def _also_check(watch):
 def check_forward(t, name, args):
     """Anomaly mode, after op `name` made `t` from `args`: note the place, and raise if t is
     not finite."""
-    where = user_line()
+    where = _user_line()
     node = t.grad_fn
     if node is not None:
         node.where = where

@@ -105,9 +105,33 @@ def test_set_detect_anomaly_switches_it_on_and_off_and_the_decorator_form():
         autograd_mini.set_detect_anomaly(False)
     assert not autograd_mini.is_anomaly_enabled() and autograd_mini.is_grad_enabled()
 
+    with autograd_mini.set_detect_anomaly(True):  # also a context manager, as PyTorch's
+        assert autograd_mini.is_anomaly_enabled()
+    assert not autograd_mini.is_anomaly_enabled()
+
     @detect_anomaly()
     def f():
         return x.sqrt()
 
     with np.errstate(invalid="ignore"), pytest.raises(RuntimeError, match="'sqrt'"):
         f()
+
+
+def test_a_user_defined_function_is_checked_and_located_too():
+    class Reciprocal(autograd_mini.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return Tensor(1 / x.data)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return -g / (x * x)
+
+    x = Tensor(np.array([0.0, 2.0]), requires_grad=True)
+    with detect_anomaly(), np.errstate(divide="ignore"):
+        with pytest.raises(RuntimeError) as err:
+            line = _next_line()
+            Reciprocal.apply(x)
+    assert "Reciprocal" in str(err.value) and _place(line) in str(err.value)
