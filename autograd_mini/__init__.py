@@ -11,7 +11,8 @@ from . import func
 from .graph import draw_graph
 from .primitives import OPS
 from .replay import replay_backward
-from .tape import enable_grad, grad, is_grad_enabled, no_grad
+from .tape import (detect_anomaly, enable_grad, grad, is_anomaly_enabled, is_grad_enabled,
+                   no_grad, set_detect_anomaly)
 from .compile import CompileError, compile  # noqa: A004 (torch.compile's name, on purpose)
 from .compositions import cat, stack
 from .factories import arange, manual_seed, ones, randn, tensor, zeros  # `tensor` hides the module
@@ -23,7 +24,7 @@ __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradc
            "draw_graph", "functional", "OPS", "compare_gradients",
            "gradgradcheck", "Function", "FunctionCtx", "func", "replay_backward", "nn",
            "manual_seed", "cat", "stack", "zeros", "ones", "randn", "arange", "tensor",
-           "compile", "CompileError"]
+           "compile", "CompileError", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
 
 
 def __getattr__(name):

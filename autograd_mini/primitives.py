@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from .tape import RAW, ShapeError, _mode, record, result
+from .tape import ANOMALY, GRAD, RAW, ShapeError, _mode, check_forward, record, result
 from .tensor import Tensor, _ndarray
 
 OPS = {}  # name -> Primitive
@@ -124,8 +124,11 @@ def primitive(name, rule, *vjps, promote=False, ufunc=None, names=None):
         @functools.wraps(fwd)
         def apply(*args, **opts):
             mode = _get_mode()
-            if mode is RAW:  # inside a first-order VJP: arrays in, arrays out
-                return fwd(*args, **opts)
+            if mode is not GRAD:  # one test on the recording path, as `mode is RAW` was
+                if mode is RAW:  # inside a first-order VJP: arrays in, arrays out
+                    return fwd(*args, **opts)
+                if mode is ANOMALY:
+                    return _checked(apply, name, args, opts)
             if len(args) != n or opts and not opts.keys() <= kwkeys:
                 args, opts = bind(args, opts)
             elif kwdefaults:
@@ -179,6 +182,17 @@ def primitive(name, rule, *vjps, promote=False, ufunc=None, names=None):
         return apply
 
     return register
+
+
+def _checked(apply, name, args, opts):
+    """Anomaly mode's path through an op: run it in plain grad mode, then note where the user's
+    code made it and check its output (tape.check_forward)."""
+    token = _mode.set(GRAD)
+    try:
+        out = apply(*args, **opts)
+    finally:
+        _mode.reset(token)
+    return check_forward(out, name, args)
 
 
 # -- helpers the VJPs share --------------------------------------------------------------------

@@ -16,15 +16,20 @@ saved arrays, never back to its output Tensor. Reference counting frees a graph 
 """
 import contextvars
 import heapq
+import os
+import sys
 import threading
 import weakref
 
 import numpy as np
 
+from .hooks import RemovableHandle
 from .tensor import STALE, Tensor, _counter, _ndarray
 
 GRAD, NO_GRAD, RAW = True, False, None  # the values of _mode
+ANOMALY = "anomaly"  # grad mode with detect_anomaly(): the ops take their slower, checked path
 _mode = contextvars.ContextVar("autograd_mini_mode", default=GRAD)
+_anomaly = contextvars.ContextVar("autograd_mini_anomaly", default=False)
 
 # `_counter` numbers the recorded ops and the writes to tensors' data. Ops are numbered in the
 # order they run, a topological order of the graph, so backward replays them by decreasing number.
@@ -43,7 +48,10 @@ class _Mode:
         self._tokens = []
 
     def __enter__(self):
-        self._tokens.append(_mode.set(self.value))
+        value = self.value
+        if value is GRAD and _anomaly.get():
+            value = ANOMALY
+        self._tokens.append(_mode.set(value))
 
     def __exit__(self, *exc):
         _mode.reset(self._tokens.pop())
@@ -72,7 +80,8 @@ class enable_grad(_Mode):
 
 
 def is_grad_enabled():
-    return _mode.get() is GRAD
+    mode = _mode.get()
+    return mode is GRAD or mode is ANOMALY
 
 
 class Node:
@@ -83,9 +92,10 @@ class Node:
     STALE when the output's data was replaced.
     """
 
-    __slots__ = ("prim", "inputs", "saved", "opts", "out", "seq", "retained", "g")
-    # retained: weakref to the output, for retain_grad(); g: the output's gradient, summed over
-    # consumers during a sweep
+    __slots__ = ("prim", "inputs", "saved", "opts", "out", "seq", "retained", "g", "where")
+    # retained: None, or the _Watch of the output (retain_grad(), register_hook()); g: the
+    # output's gradient, summed over consumers during a sweep; where: (file, line) of the user's
+    # code that made the op, set only in anomaly mode (unset otherwise: read with getattr)
 
     name = property(lambda self: self.prim.name)
 
@@ -188,6 +198,9 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
     (replay_backward records the sweep with it; unused, it costs one test per op and input).
     """
     raw = not create_graph
+    anomaly = _anomaly.get()
+    if anomaly:
+        watch = _check_sent if watch is None else _also_check(watch)
     if targets is None:
         at_node, visit, leaves = {}, None, None
     else:  # grad(): only the part of the graph between the roots and the targets runs
@@ -199,7 +212,7 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
         _arrive(root, seed, heap, pending)
     pop, push = heapq.heappop, heapq.heappush
     release, keep = not retain_graph, _KEEP_BYTES
-    token = _mode.set(RAW if raw else GRAD)
+    token = _mode.set(RAW if raw else ANOMALY if anomaly else GRAD)
     try:
         while heap:
             node = pop(heap)[1]
@@ -210,7 +223,7 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
             if out is STALE:
                 raise _stale(node)
             if node.retained is not None or at_node and node in at_node:
-                _capture(node, g, pending, at_node, targets)
+                g = _capture(node, g, pending, at_node, targets, raw)
                 if visit is not None and node not in visit:
                     continue  # a target with no other target behind it: neither run nor freed
             prim, seq, inputs, opts = node.prim, node.seq, node.inputs, node.opts
@@ -269,6 +282,8 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
         raise
     finally:
         _mode.reset(token)
+    if _leaf_hooks:
+        _run_leaf_hooks(pending, raw)
     if targets is not None:
         return pending
     _write_grads(pending, seeds)
@@ -337,14 +352,20 @@ def _leading_to(roots, at_node, leaves):
     return {node for node, leads in done.items() if leads}
 
 
-def _capture(node, g, pending, at_node, targets):
-    """Keep the gradient of a node's output: retain_grad() (in backward) or a target of grad()."""
-    if node.retained is not None and targets is None:
-        t = node.retained()
-        if t is not None:
-            pending[t] = g
+def _capture(node, g, pending, at_node, targets, raw):
+    """The gradient of a node's output after its hooks (register_hook), kept for retain_grad()
+    (in backward) or for a target of grad()."""
+    watched = node.retained
+    if watched is not None:
+        if watched.hooks:
+            g = _run_hooks(watched.hooks, g, raw)
+        if watched.ref is not None and targets is None:
+            t = watched.ref()
+            if t is not None:
+                pending[t] = g
     if node in at_node:
         pending[at_node[node]] = g
+    return g
 
 
 def _arrive(t, g, heap, pending):
@@ -377,7 +398,206 @@ def _write_grads(pending, seeds):
 
 def retain_grad(t):
     if t.grad_fn is not None:
-        t.grad_fn.retained = weakref.ref(t)
+        _watch(t.grad_fn).ref = weakref.ref(t)
+
+
+# -- hooks on tensors --------------------------------------------------------------------------
+
+class _Watch:
+    """What a sweep does with the gradient of an op's output besides passing it on: the hooks
+    registered on the output tensor, and the tensor whose .grad retain_grad() keeps (weakly)."""
+
+    __slots__ = ("hooks", "ref")
+
+    def __init__(self):
+        self.hooks, self.ref = {}, None
+
+
+def _watch(node):
+    if node.retained is None:
+        node.retained = _Watch()
+    return node.retained
+
+
+# A leaf's hooks, by id(leaf): a leaf has no node to hold them. An entry goes with its tensor.
+_leaf_hooks = {}
+
+
+def register_hook(t, hook):
+    """Tensor.register_hook: `hook(grad)` gets the total gradient arriving at `t` in each
+    sweep, and a value it returns replaces that gradient. A non-leaf's hooks live on its node
+    (node.retained.hooks), a leaf's in _leaf_hooks[id(t)]: `hooks_of(t)` finds either."""
+    if not t._rg:
+        raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't "
+                           "require grad; create it with requires_grad=True (or compute it from "
+                           "one)")
+    if t.grad_fn is not None:
+        return RemovableHandle.add(_watch(t.grad_fn).hooks, hook)
+    key = id(t)
+    if key not in _leaf_hooks:
+        _leaf_hooks[key] = {}
+        weakref.finalize(t, _leaf_hooks.pop, key, None)
+    return RemovableHandle.add(_leaf_hooks[key], hook)
+
+
+def hooks_of(t):
+    """The hooks registered on tensor `t`, {handle id: hook} in the order they run (empty if
+    none): what a tracer must carry or refuse."""
+    if t.grad_fn is not None:
+        watched = t.grad_fn.retained
+        return watched.hooks if watched is not None else {}
+    return _leaf_hooks.get(id(t), {})
+
+
+def _run_hooks(hooks, g, raw):
+    for hook in list(hooks.values()):
+        new = hook(g)
+        if new is not None:
+            new = new._data if raw and isinstance(new, Tensor) else new
+            if not raw and not isinstance(new, Tensor):
+                new = Tensor(new)
+            if np.shape(new) != np.shape(g):
+                raise ShapeError(
+                    f"register_hook: hook {getattr(hook, '__name__', hook)!r} returned a "
+                    f"gradient of shape {np.shape(new)} for a gradient of shape {np.shape(g)}; "
+                    f"a hook must keep the shape")
+            g = new
+    return g
+
+
+def _run_leaf_hooks(pending, raw):
+    for t in pending:
+        hooks = _leaf_hooks.get(id(t))
+        if hooks and t.grad_fn is None:
+            pending[t] = _run_hooks(hooks, pending[t], raw)
+
+
+# -- anomaly mode ------------------------------------------------------------------------------
+
+class detect_anomaly:
+    """Inside, every op notes where the user's code made it, and the first NaN or inf that an
+    op produces, in the forward or in the backward, raises RuntimeError naming the op, that
+    place (`path:line`) and the value. Slower: for finding a bug, not for training. Also a
+    decorator, like no_grad."""
+
+    __slots__ = ("_tokens",)
+
+    def __init__(self):
+        self._tokens = []
+
+    def __enter__(self):
+        self._tokens.append(_set_anomaly(True))
+
+    def __exit__(self, *exc):
+        _restore(self._tokens.pop())
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with detect_anomaly():
+                return fn(*args, **kwargs)
+
+        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+        return wrapper
+
+
+class set_detect_anomaly:
+    """`set_detect_anomaly(True)` switches anomaly mode on (False: off) for the rest of the
+    current thread or task; as a context manager, `with set_detect_anomaly(flag):`, until the
+    block ends. As PyTorch's."""
+
+    __slots__ = ("_tokens",)
+
+    def __init__(self, mode):
+        self._tokens = _set_anomaly(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _restore(self._tokens)
+
+
+def is_anomaly_enabled():
+    return _anomaly.get()
+
+
+def _set_anomaly(enabled):
+    mode = _mode.get()
+    if enabled and mode is GRAD:
+        mode = ANOMALY
+    elif not enabled and mode is ANOMALY:
+        mode = GRAD
+    return _anomaly.set(bool(enabled)), _mode.set(mode)
+
+
+def _restore(tokens):
+    flag, mode = tokens
+    _mode.reset(mode)
+    _anomaly.reset(flag)
+
+
+_ENGINE = os.path.dirname(os.path.abspath(__file__))
+_ENGINE_DIRS = (_ENGINE + os.sep, os.path.join(os.path.dirname(_ENGINE), "nn") + os.sep)
+
+
+def _user_line():
+    """(file, line) of the innermost frame outside autograd_mini/ and nn/: the user's code."""
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_ENGINE_DIRS):
+        f = f.f_back
+    return None if f is None else (f.f_code.co_filename, f.f_lineno)
+
+
+def _place(node):
+    where = getattr(node, "where", None)
+    return ("at an unknown place (recorded outside detect_anomaly)" if where is None
+            else f"at {where[0]}:{where[1]}")
+
+
+def _finite(a):
+    return a.dtype.kind not in "fc" or bool(np.isfinite(a).all())
+
+
+def _bad(a):
+    return "nan" if np.isnan(a).any() else "inf"
+
+
+def _check_sent(node, g, sent, pending):
+    """Anomaly mode's watch on a sweep: every gradient an op sends to an input is finite."""
+    for i, gt in sent:
+        a = gt._data if isinstance(gt, Tensor) else np.asarray(gt)
+        if not _finite(a):
+            raise RuntimeError(
+                f"detect_anomaly: in backward, op '{node.prim.name}' made {_place(node)} "
+                f"sent a non-finite gradient ({_bad(a)}) to its input {i} of shape {a.shape} "
+                f"(the gradient arriving at the op was "
+                f"{'finite' if _finite(np.asarray(getattr(g, '_data', g))) else 'not finite'})")
+
+
+def _also_check(watch):
+    def both(node, g, sent, pending):
+        _check_sent(node, g, sent, pending)
+        watch(node, g, sent, pending)
+    return both
+
+
+def check_forward(t, name, args):
+    """Anomaly mode, after op `name` made `t` from `args`: note the place, and raise if t is
+    not finite."""
+    where = _user_line()
+    node = t.grad_fn
+    if node is not None:
+        node.where = where
+    a = t._data
+    if not _finite(a):
+        place = "at an unknown place" if where is None else f"at {where[0]}:{where[1]}"
+        already = [i for i, x in enumerate(args) if isinstance(x, Tensor) and not _finite(x._data)]
+        why = (f"; its input {already[0]} was already non-finite (made outside anomaly mode or "
+               f"without grad)" if already else "")
+        raise RuntimeError(
+            f"detect_anomaly: in forward, op '{name}' made {place} produced a non-finite output "
+            f"({_bad(a)}) of shape {a.shape}{why}")
+    return t
 
 
 def seed(t, g, what):

@@ -180,6 +180,14 @@ class Tensor:
         """Keep `.grad` on this non-leaf tensor after backward (leaves always keep theirs)."""
         tape.retain_grad(self)
 
+    def register_hook(self, hook):
+        """Call `hook(grad)` in every backward with the total gradient arriving at this tensor
+        (an ndarray; a Tensor under create_graph=True); a value it returns replaces that
+        gradient (for the tensor's .grad and for everything behind it). Works on leaves and
+        non-leaves, also in replay_backward. Returns a handle: `handle.remove()` takes the
+        hook off. As PyTorch's `Tensor.register_hook`."""
+        return tape.register_hook(self, hook)
+
     def __repr__(self):
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = ""
@@ -219,7 +227,6 @@ class Tensor:
 from . import tape  # noqa: E402  (tape builds on Tensor)
 from . import compositions as C, primitives as P  # noqa: E402  (the surface binds to them)
 
-_GRAD = tape.GRAD
 
 
 def _flip(f):
@@ -233,7 +240,7 @@ def _inplace(name, graph_op, array_op):
     dtype. Otherwise `array_op` writes into the array and the version is bumped, so a backward
     through an op that saved the array raises."""
     def method(self, *args, **kwargs):
-        if tape._mode.get() is _GRAD and (self._rg or any(
+        if tape.is_grad_enabled() and (self._rg or any(
                 isinstance(a, Tensor) and a._rg for a in args)):
             if self.grad_fn is None and self._rg:
                 raise RuntimeError(

@@ -144,7 +144,7 @@ class Sequential(Module):
 
     def forward(self, x):
         for m in self._modules.values():
-            x = m.forward(x)  # Module.__call__ adds nothing but a call: skip it on this hot path
+            x = m(x)  # through __call__, so each module's hooks run
         return x
 
     def __len__(self):

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from autograd_mini import Tensor
+from autograd_mini.hooks import RemovableHandle
 
 
 class Parameter(Tensor):
@@ -97,6 +98,7 @@ class Module:
         d["_buffers"], d["_non_persistent_buffers_set"] = {}, set()
         d["_parent"] = None  # weakref to the module this one was last assigned into
         d["_shared"] = False  # True once registered by a second path (see _rename)
+        d["_forward_pre_hooks"], d["_forward_hooks"] = {}, {}
         return self
 
     def __getstate__(self):  # copy.deepcopy, pickle: a weakref cannot be copied
@@ -394,7 +396,36 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if self._forward_pre_hooks or self._forward_hooks:
+            return self._call_with_hooks(args, kwargs)
+        return self.forward(*args, **kwargs)  # no hooks: nothing else runs
+
+    def _call_with_hooks(self, args, kwargs):
+        for hook in list(self._forward_pre_hooks.values()):
+            new = hook(self, args)
+            if new is not None:
+                args = new if isinstance(new, tuple) else (new,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            new = hook(self, args, output)
+            if new is not None:
+                output = new
+        return output
+
+    def register_forward_pre_hook(self, hook, *, prepend=False):
+        """Call `hook(module, args)` before each `forward`, with the positional arguments as a
+        tuple (keyword arguments go to `forward` untouched). A return value other than None
+        replaces the arguments (a value that is not a tuple is wrapped in one). Hooks run in
+        the order they were registered (`prepend=True`: first). Returns a handle whose
+        `.remove()` takes the hook off, as PyTorch's."""
+        return RemovableHandle.add(self._forward_pre_hooks, hook, prepend)
+
+    def register_forward_hook(self, hook, *, prepend=False):
+        """Call `hook(module, args, output)` after each `forward` (`args`: the positional
+        arguments forward got, after the pre-hooks); a return value other than None replaces
+        the output. Hooks run in the order they were registered (`prepend=True`: first).
+        Returns a handle whose `.remove()` takes the hook off, as PyTorch's."""
+        return RemovableHandle.add(self._forward_hooks, hook, prepend)
 
     # -- state ---------------------------------------------------------------------------------
     def state_dict(self):

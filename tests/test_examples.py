@@ -19,7 +19,7 @@ for _module in ("sklearn", "matplotlib", "tqdm"):
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ["doc000_breast_cancer", "doc001_softmax", "doc002_1d_fit", "doc002_exercise_cv",
             "doc003_xor", "doc004_abs", "digits", "quickstart", "manual_vs_autodiff",
-            "draw_graphs"]
+            "draw_graphs", "training_health"]
 WRITES_NOTHING = {"manual_vs_autodiff"}  # takes no --out
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -242,3 +242,22 @@ def test_replay_doc000_writes_into_docs_only_with_the_flag(tmp_path, monkeypatch
         example.main()
         assert (folder / "replay_doc000.html").is_file(), argv
     assert [p.name for p in out.iterdir()] == ["replay_doc000.html"]
+
+
+def test_training_health_tells_the_saturation_story(runs):
+    out, folder = result(runs, "training_health")
+    lines = {ln.split()[0]: ln for ln in out.splitlines() if "saturated fraction" in ln}
+    assert set(lines) == {"saturated", "kaiming", "batchnorm"}
+
+    def values(run, what):
+        return [float(v) for v in re.search(rf"{what}: ([-\d. ]+)", lines[run]).group(1).split()]
+
+    assert number(r"\(mean ([\d.]+)\)", lines["saturated"]) > 0.5     # most tanh units saturate
+    for good in ("kaiming", "batchnorm"):
+        assert max(values(good, "per layer")) < 0.25
+        ratios = values(good, "per weight")
+        assert all(-3.6 < r < -2.4 for r in ratios), ratios     # near the -3 band
+        assert number(r"test accuracy ([\d.]+)", lines[good]) >= 0.9
+    assert values("saturated", "per weight")[0] > -2.2           # far above the band
+    assert number(r"test accuracy ([\d.]+)", lines["saturated"]) < 0.8
+    assert_png(folder / "training_health.png")

@@ -106,7 +106,7 @@ DOCUMENTS = {
 # needs a line here
 USES = {"000_one_hidden_layer": "000", "001_softmax_network": "001", "002_two_layer_fit": "002",
         "003_neural_networks": "003", "004_concept": "004", "10_second_derivatives": "000",
-        "11_cnn": None}
+        "11_cnn": None, "12_training_health": None}
 
 
 def _first_markdown(path):
