@@ -23,6 +23,7 @@ import inspect
 import re
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 
@@ -348,6 +349,12 @@ def _tracing(tr):
         call = nnmod.Module.__call__
 
         def module_call(self, *args, **kwargs):
+            hooks = {**self._forward_pre_hooks, **self._forward_hooks}
+            if hooks:  # they would run in the trace only, never in the program
+                raise CompileError(
+                    f"compile: {type(self).__name__} has the forward hook "
+                    f"{_hook_name(next(iter(hooks.values())))}, which a compiled step cannot "
+                    f"run at each call; remove it (handle.remove()) or run this step eagerly")
             tr.modules.setdefault(id(self), self)
             return call(self, *args, **kwargs)
 
@@ -466,6 +473,10 @@ _ORIG_LABELS = _losses._labels
 _ORIG_DROPOUT = _act.dropout
 _ORIG_MAX_POOL = _conv.max_pool2d
 _ORIG_FIRST_MAX = _conv._first_max
+
+
+def _hook_name(hook):
+    return repr(getattr(hook, "__qualname__", None) or repr(hook))
 
 
 def _traced_max_pool2d(input, *args, **kwargs):
@@ -1225,6 +1236,11 @@ class CompiledStep:
         return tuple(key)
 
     def __call__(self, *args):
+        if _tape.is_anomaly_enabled():
+            warnings.warn("compile: anomaly mode is on, so this call runs fn and its backward "
+                          "eagerly (the program does not check for NaN)", RuntimeWarning,
+                          stacklevel=2)
+            return self._eager(args)
         key = self._key(args)
         progs = self._programs.get(key)
         if progs is not None:
@@ -1249,6 +1265,20 @@ class CompiledStep:
         _tape._write_grads(pending, ())
         return _tape.result(np.asarray(res[0]))
 
+    def _eager(self, args):
+        """One call in eager mode (anomaly mode checks every op there): p.grad as the program
+        would fill it."""
+        out = self.fn(*[_fresh_tensor(a._data if isinstance(a, Tensor) else a)
+                        if isinstance(a, (Tensor, _ndarray)) else a for a in args])
+        if self.params is None:
+            return out.detach() if isinstance(out, Tensor) else tuple(o.detach() for o in out)
+        targets = [p for p in self.params if p._rg]
+        if out._rg and targets:
+            seed = np.ones(out._data.shape, out._data.dtype)
+            found = _tape.sweep((out,), (seed,), False, False, targets=targets)
+            _tape._write_grads({p: found[p] for p in targets if p in found}, ())
+        return _tape.result(out._data)
+
     # -- tracing -------------------------------------------------------------------------------
     def _trace(self, key, args):
         # the trace makes a few objects per op and frees none: the cyclic collector's passes
@@ -1264,6 +1294,12 @@ class CompiledStep:
     def _trace_and_build(self, key, args):
         tr = _Trace()
         params = self.params or []
+        for p in params:
+            for hook in _tape.hooks_of(p).values():
+                raise CompileError(
+                    f"compile: param {p.name or ''} has the hook {_hook_name(hook)} "
+                    f"(register_hook), which a compiled step cannot run at each call; remove "
+                    f"it or run this step eagerly")
         inputs = []
         for i, p in enumerate(params):
             name = p.name or str(i)
@@ -1302,6 +1338,12 @@ class CompiledStep:
                     seed = Tensor(np.ones(out._data.shape, out._data.dtype))
 
                     def watch(node, g, sent, pending):
+                        if node.retained is not None and node.retained.hooks:
+                            raise CompileError(
+                                f"compile: the output of op '{node.name}' has the hook "
+                                f"{_hook_name(next(iter(node.retained.hooks.values())))} "
+                                f"(register_hook), which a compiled step cannot run at each "
+                                f"call; remove it or run this step eagerly")
                         for op in tr.ops[tr.mark:]:
                             op.block = node
                         tr.mark = len(tr.ops)

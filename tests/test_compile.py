@@ -587,3 +587,53 @@ def test_batchnorm_statistics_after_several_calls(dtype):
         assert got["1.num_batches_tracked"] == ref["1.num_batches_tracked"] == 5
         for k in ("1.running_mean", "1.running_var"):
             close(got[k], ref[k], dtype)
+
+
+# ================================================================ hooks and anomaly mode
+
+def _hooked_model():
+    model = nn.MLP([3, 4, 2], activation="tanh", rng=0)
+    return model, (lambda x, y: nn.MSELoss()(model(x), y))
+
+
+def test_hooks_are_refused_at_trace_time_naming_them():
+    """A hook runs at every eager backward or forward; a program would skip it silently."""
+    x, y = np.ones((5, 3)), np.zeros((5, 2))
+    model, f = _hooked_model()
+
+    def double(g):
+        return 2 * g
+
+    h = model[0].weight.register_hook(double)
+    with pytest.raises(CompileError, match="double"):
+        am.compile(f, params=model.parameters())(x, y)
+    h.remove()
+    h = model[0].register_forward_hook(lambda m, i, o: None)
+    with pytest.raises(CompileError, match="forward hook"):
+        am.compile(f, params=model.parameters())(x, y)
+    h.remove()
+
+    def g(x, y):
+        h = model[0](x)
+        h.register_hook(double)
+        return nn.MSELoss()(model[2](model[1](h)), y)
+
+    with pytest.raises(CompileError, match="double"):
+        am.compile(g, params=model.parameters())(x, y)
+    assert all(p.grad is None for p in model.parameters())  # a call that raises writes nothing
+
+
+def test_anomaly_mode_runs_the_step_eagerly_and_says_so():
+    x, y = np.random.default_rng(0).standard_normal((5, 3)), np.zeros((5, 2))
+    model, f = _hooked_model()
+    step = am.compile(f, params=model.parameters())
+    step(x, y)                                          # traced
+    want = [p.grad.copy() for p in model.parameters()]
+    model.zero_grad()
+    with am.detect_anomaly(), pytest.warns(RuntimeWarning, match="eagerly"):
+        step(x, y)
+    for p, w in zip(model.parameters(), want):
+        np.testing.assert_allclose(p.grad, w, rtol=1e-12)
+    with am.detect_anomaly(), pytest.warns(RuntimeWarning, match="eagerly"):
+        with pytest.raises(RuntimeError, match="log"):
+            am.compile(lambda x: x.log().sum())(-np.ones(2))
