@@ -5,29 +5,101 @@ The ops themselves are in primitives.py (the table of derivatives) and compositi
 tape and the backward sweep in tape.py. The methods bound at the bottom of this file are those
 functions, so `x.sum(1)` and `F.sum(x, 1)` are one code path.
 """
+import functools
 import itertools
+import weakref
 
 import numpy as np
 
 _ndarray = np.ndarray
-STALE = "stale"  # a Node's `out` once its output's array was replaced
 _IMPLIED = (np.float64, np.int64, np.bool_)  # repr leaves their dtype out, as PyTorch
 
-# One counter numbers the recorded ops and the writes to tensors' data (see tape.py).
+# One counter numbers the recorded ops, the writes to arrays and the changes of a tensor's place
+# in the graph (see tape.py).
 _counter = itertools.count(1)
 
 
-class _SharedVersion:
-    """The version of an array shared by several Tensors (`detach()`, `Tensor(t)`): a write
-    through any of them makes every graph that saved the array stale, as in PyTorch."""
+# -- versions: the writes to arrays -----------------------------------------------------------
+# A version belongs to the memory, as PyTorch's to the storage: every tensor viewing an array
+# (the tensor itself, detach(), Tensor(t), reshape and transpose views, what backward keeps) sees
+# a write through any of them. Written arrays are keyed by the array that owns their memory.
 
-    __slots__ = ("v",)
+_writes = {}  # id(owner array) -> [weakref to it, number of its last write]
+_last_write = [0]  # the number of the latest write to any array: a sweep checks an op's saved
+# arrays only if some array was written after the op was recorded (rare), so checks cost nothing
+# in the usual forward-backward-step loop
 
-    def __init__(self, v):
-        self.v = v
 
-    def __gt__(self, seq):
-        return self.v > seq
+def _owner(a):
+    """The array that owns a's memory: a itself, or the array its views lead back to."""
+    b = a.base
+    while b is not None:
+        if isinstance(b, _ndarray):
+            a = b
+        b = getattr(b, "base", None)  # strided views hold the array through a helper object
+    return a
+
+
+def _forget(key, ref):
+    e = _writes.get(key)
+    if e is not None and e[0] is ref:
+        del _writes[key]
+
+
+def _wrote(a):
+    """Record a write to array `a`: backward through an op that saved `a`, or any array sharing
+    its memory, and reads it, raises."""
+    v = _last_write[0] = next(_counter)
+    o = _owner(a)
+    key = id(o)
+    e = _writes.get(key)
+    if e is not None and e[0]() is o:
+        e[1] = v
+    else:
+        _writes[key] = [weakref.ref(o, functools.partial(_forget, key)), v]
+
+
+def _written_since(a, seq):
+    """Was array `a` (its memory) written after number `seq`?"""
+    o = _owner(a)
+    e = _writes.get(id(o))
+    return e is not None and e[1] > seq and e[0]() is o
+
+
+class _Changes:
+    """A tensor's past places in the graph: (number of the change, grad_fn before, requires_grad
+    before) for each change, oldest first. A graph recorded before a change keeps the edge it
+    saw (tape._edge). The last _KEEP changes are kept (a loop that toggles requires_grad would
+    grow the log forever); a graph older than those raises instead of guessing."""
+
+    __slots__ = ("log", "floor")
+    _KEEP = 64
+
+    def __init__(self):
+        self.log, self.floor = [], 0
+
+    def __gt__(self, seq):  # "changed after op number seq?", as the int 0 of an unchanged tensor
+        return self.log[-1][0] > seq
+
+    def __bool__(self):
+        return True
+
+    def add(self, fn, rg):
+        self.log.append((next(_counter), fn, rg))
+        if len(self.log) > 2 * self._KEEP:
+            self.floor = self.log[-self._KEEP - 1][0]
+            del self.log[:-self._KEEP]
+
+    def at(self, seq):
+        if seq < self.floor:
+            raise RuntimeError(
+                f"backward: a graph recorded before the last {self._KEEP} changes of a tensor's "
+                f"requires_grad or grad_fn (in-place ops in grad mode) cannot tell which it "
+                f"used; run the forward pass again")
+        for when, fn, rg in self.log:
+            if when > seq:
+                return fn, rg
+        raise AssertionError("at(): no change after seq")  # callers test `> seq` first
 
 
 def _float_only(dtype, what):
@@ -40,24 +112,28 @@ def _float_only(dtype, what):
 class Tensor:
     """An ndarray that records the ops applied to it, so that `backward()` can replay their VJPs.
 
-    Writing to a tensor (assigning `.data`, `t.data -= ...`, in-place ops under no_grad()) is
-    tracked: a backward through an op that saved the old values raises RuntimeError. Writing
-    elements of the raw array (`t.data[0] = v`) is not tracked, as with PyTorch's `.data`.
+    Writing to a tensor (assigning `.data`, `t.data -= ...`, in-place ops, `t[i] = v`) is
+    tracked per array, shared with every tensor viewing it (`detach()`, `Tensor(t)`, reshape and
+    transpose views): a backward through an op whose gradient reads the old values raises
+    RuntimeError. Writing elements of the raw array (`t.data[0] = v`) is not tracked, as with
+    PyTorch's `.data`.
     """
 
-    __slots__ = ("_data", "grad", "_rg", "grad_fn", "_version", "name", "__weakref__")
+    __slots__ = ("_data", "grad", "_rg", "grad_fn", "_changed", "name", "__weakref__")
+    # _changed: 0, or the _Changes of a tensor whose grad_fn or requires_grad changed
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad=False, dtype=None):
         if isinstance(data, Tensor):
-            src, data = data, data._data
-            if dtype is None or np.dtype(dtype) == data.dtype:
-                self._version = src._share_version()
-            else:
-                self._version = 0
-        else:
-            self._version = 0
+            data = data._data  # shares the array, and so its version, as torch's alias
+        if data is None or isinstance(data, (str, bytes)):
+            raise TypeError(f"Tensor: expected numeric data (numbers, bools, or arrays of them), "
+                            f"got {type(data).__name__}")
         data = np.asarray(data, dtype=dtype)
+        if data.dtype.kind not in "biufc":
+            raise TypeError(f"Tensor: expected numeric data (numbers, bools, or arrays of them), "
+                            f"got an array of dtype {data.dtype}; convert the values to numbers")
+        self._changed = 0
         if requires_grad:
             _float_only(data.dtype, "Tensor")
         self._data = data
@@ -77,24 +153,22 @@ class Tensor:
             value = value._data if isinstance(value, Tensor) else np.asarray(value)
         if self._rg and value.dtype.kind not in "fc":
             _float_only(value.dtype, ".data of a tensor that requires grad")
-        self._bump()
+        if value.dtype.kind not in "biufc":
+            raise TypeError(f".data: expected a numeric array, got dtype {value.dtype}")
+        _wrote(self._data)  # counted as a write to the old array: graphs that saved it go stale
         self._data = value
 
     def _bump(self):
-        """Record a write: graphs that saved this tensor (or its output node's array) go stale."""
-        v = self._version
-        if type(v) is int:
-            self._version = next(_counter)
-        else:
-            v.v = next(_counter)
-        fn = self.grad_fn
-        if fn is not None and fn.out is not None:
-            fn.out = STALE  # the op saved its output: its VJP would read the new values
+        """Record a write to this tensor's array (made in place by the caller)."""
+        _wrote(self._data)
 
-    def _share_version(self):
-        if type(self._version) is int:
-            self._version = _SharedVersion(self._version)
-        return self._version
+    def _rebind(self, grad_fn, rg):
+        """Give the tensor a new place in the graph; graphs recorded before keep the old one."""
+        changes = self._changed
+        if not changes:
+            changes = self._changed = _Changes()
+        changes.add(self.grad_fn, self._rg)
+        self.grad_fn, self._rg = grad_fn, rg
 
     @property
     def requires_grad(self):
@@ -108,7 +182,8 @@ class Tensor:
             raise RuntimeError(
                 "requires_grad: you can only change requires_grad of leaf tensors; use "
                 "t.detach() to get a tensor without grad")
-        self._rg = bool(value)
+        if bool(value) != self._rg:
+            self._rebind(None, bool(value))  # decided when an op is recorded, as PyTorch
 
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = requires_grad
@@ -117,8 +192,11 @@ class Tensor:
     shape = property(lambda self: self._data.shape)
     ndim = property(lambda self: self._data.ndim)
     dtype = property(lambda self: self._data.dtype)
-    size = property(lambda self: self._data.size)  # numpy's attribute; numel() as PyTorch
     is_leaf = property(lambda self: self.grad_fn is None)
+
+    def size(self, dim=None):
+        """The shape, or the length of axis `dim` (PyTorch's method; numel() counts elements)."""
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self):
         return self._data.size
@@ -170,7 +248,7 @@ class Tensor:
         """A new leaf sharing this tensor's array (and its version), cut from the graph."""
         t = Tensor.__new__(Tensor)
         t._data, t.grad, t._rg, t.grad_fn, t.name = self._data, None, False, None, None
-        t._version = self._share_version()
+        t._changed = 0
         return t
 
     def zero_grad(self):
@@ -227,11 +305,14 @@ def _flip(f):
 
 
 def _inplace(name, graph_op, array_op):
-    """An in-place method as PyTorch. With grad mode on and a tensor that requires grad involved,
-    a leaf that requires grad refuses (the update belongs under no_grad()), and any other tensor
-    becomes the recorded result of `graph_op(self as it was, *args)`, keeping its shape and
-    dtype. Otherwise `array_op` writes into the array and the version is bumped, so a backward
-    through an op that saved the array raises."""
+    """An in-place method as PyTorch: it writes into the tensor's own array, so every tensor
+    sharing the array (views, detach(), Tensor(t)) sees the new values, and records the write, so
+    a backward through an op whose gradient reads the old values raises.
+
+    With grad mode on and a tensor that requires grad involved, a leaf that requires grad refuses
+    (the update belongs under no_grad()), and any other tensor takes the place in the graph of
+    `graph_op(self as it was, *args)` (keeping its shape and dtype); ops recorded before keep
+    their edge to the old place. Otherwise `array_op` writes into the array."""
     def method(self, *args, **kwargs):
         if tape._mode.get() is _GRAD and (self._rg or any(
                 isinstance(a, Tensor) and a._rg for a in args)):
@@ -240,11 +321,8 @@ def _inplace(name, graph_op, array_op):
                     f"{name}: a leaf Variable that requires grad is being used in an in-place "
                     f"operation; wrap the update in `with no_grad():` (e.g. "
                     f"`with no_grad(): w -= lr * w.grad`)")
-            before = Tensor.__new__(Tensor)  # the tensor as it was, for the op to consume
-            v = self._version
-            before._data, before.grad, before._rg, before.grad_fn, before.name = (
-                self._data, None, self._rg, self.grad_fn, None)
-            before._version = v if type(v) is int else v.v  # a snapshot: only `self` moves on
+            before = tape.result(self._data.copy())  # the old values, for the op's VJPs
+            before._rg, before.grad_fn = self._rg, self.grad_fn
             new = graph_op(before, *args, **kwargs)
             if new.shape != self.shape:
                 raise tape.ShapeError(
@@ -252,22 +330,83 @@ def _inplace(name, graph_op, array_op):
                     f"has shape {self.shape}; an in-place op cannot change the shape")
             if new.dtype != self.dtype:
                 new = C.to(new, self.dtype)  # as PyTorch: the tensor keeps its dtype
-            # `self` gets a new array of its own (tensors detached from it keep the old one,
-            # whose graphs stay valid); the new version makes ops recorded earlier with `self`
-            # as input stale, since their gradient would now route through the new grad_fn.
-            self._data, self.grad_fn, self._rg = new._data, new.grad_fn, new._rg
-            self._version = next(_counter)
+            _write(name, self, np.copyto, new._data)
+            self._rebind(new.grad_fn, new._rg)
         else:
-            try:
-                array_op(self._data, *[a._data if isinstance(a, Tensor) else a for a in args],
-                         **{k: a._data if isinstance(a, Tensor) else a for k, a in kwargs.items()})
-            except ValueError as err:  # numpy's broadcast error: a shape error, as elsewhere
-                raise tape.ShapeError(f"{name}: {err} (tensor shape {self.shape})") from None
-            self._bump()
+            _write(name, self, array_op,
+                   *[a._data if isinstance(a, Tensor) else a for a in args],
+                   **{k: a._data if isinstance(a, Tensor) else a for k, a in kwargs.items()})
         return self
 
     method.__name__ = name
     return method
+
+
+def _write(name, t, array_op, *args, **kwargs):
+    """array_op(t's array, *args), recorded as a write to the array."""
+    a = t._data
+    if not a.flags.writeable:
+        raise RuntimeError(
+            f"{name}: the tensor's array is read-only (a broadcast view such as expand's result, "
+            f"or a read-only array given to Tensor); write into a copy instead: t = t.clone()")
+    try:
+        array_op(a, *args, **kwargs)
+    except ValueError as err:  # numpy's broadcast error: a shape error, as elsewhere
+        raise tape.ShapeError(f"{name}: {err} (tensor shape {a.shape})") from None
+    _wrote(a)
+
+
+def _index(idx):
+    """An index as numpy takes it: Tensors as their arrays, a list as an array."""
+    if isinstance(idx, Tensor):
+        return idx._data
+    if isinstance(idx, tuple):
+        return tuple(i._data if isinstance(i, Tensor) else i for i in idx)
+    return np.asarray(idx) if isinstance(idx, list) else idx
+
+
+def _advanced(idx):
+    return any(isinstance(i, _ndarray) for i in (idx if isinstance(idx, tuple) else (idx,)))
+
+
+def _slots(shape, idx):
+    """The flat positions that `x[idx]` reads, laid out as x[idx] (reading's own rules)."""
+    return C.getitem(tape.result(np.arange(int(np.prod(shape))).reshape(shape)), idx)._data
+
+
+def _put(a, idx, value):
+    """a[idx] = value in place, placed where reading a[idx] takes its elements."""
+    if not _advanced(idx):
+        a[idx] = value
+        return
+    slots = _slots(a.shape, idx)
+    a.put(slots.ravel(), np.broadcast_to(value, slots.shape).ravel())
+
+
+def _assigned(t, idx, value):
+    """`t` with t[idx] = value, as recorded ops, with PyTorch's gradients: t's old values get
+    the gradient outside idx, each element of value (broadcast to t[idx]'s shape) the gradient
+    at the place it was written to. A repeated index keeps the last value written (as numpy),
+    and still sends the gradient to every value written there (as torch's index_put_)."""
+    shape, n = t.shape, t.numel()
+    selected = _slots(shape, idx)
+    slots = selected.ravel()
+    kept = np.ones(n, bool)
+    kept[slots] = False
+    if not isinstance(value, Tensor):
+        value = tape.result(np.asarray(value))
+    try:
+        values = P.reshape(P.expand(value, shape=selected.shape), shape=(-1,))
+    except tape.ShapeError:
+        raise tape.ShapeError(
+            f"setitem: a value of shape {value.shape} cannot be assigned to the "
+            f"{selected.shape} elements selected (tensor shape {shape})") from None
+    placed = P.index_put(values, idx=slots, shape=(n,))  # sums the values of a repeated slot
+    if np.unique(slots).size < slots.size:  # so the last one written replaces the sum: a constant
+        last = np.zeros(n, placed.dtype)
+        last[slots] = values._data
+        placed = placed + (last - placed._data)
+    return P.where(kept.reshape(shape), t, P.reshape(placed, shape=shape))
 
 
 def _overwrite(t, value):
@@ -294,6 +433,8 @@ def _cast(dtype):
 def _compare(ufunc):
     """An elementwise comparison: a bool Tensor that does not require grad."""
     def compare(self, other):
+        if other is None:  # Python's answer, as PyTorch: a tensor is not None
+            return ufunc is np.not_equal
         try:
             return tape.result(
                 ufunc(self._data, other._data if isinstance(other, Tensor) else other))
@@ -327,6 +468,15 @@ Tensor.zero_ = _inplace("zero_", lambda t: _overwrite(t, 0), lambda a: a.fill(0)
 Tensor.fill_ = _inplace("fill_", _overwrite, lambda a, v: np.copyto(a, v, casting="unsafe"))
 Tensor.copy_ = _inplace("copy_", _overwrite, lambda a, v: np.copyto(a, v, casting="unsafe"))
 Tensor.clamp_ = _inplace("clamp_", C.clamp, _clamp_array)  # the same gradient as clamp
+_setitem = _inplace("setitem", _assigned, _put)
+
+
+def _setitem_method(self, idx, value):
+    """x[idx] = value: an in-place op (see _inplace), for every index reading accepts."""
+    _setitem(self, _index(idx), value)
+
+
+Tensor.__setitem__ = _setitem_method
 for _name, _ufunc in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
                       ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal)]:
     setattr(Tensor, f"__{_name}__", _compare(_ufunc))
