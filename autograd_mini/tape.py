@@ -22,6 +22,7 @@ import weakref
 
 import numpy as np
 
+from .tensor import ShapeError  # noqa: F401  (defined with Tensor, imported from here too)
 from .tensor import Tensor, _counter, _last_write, _ndarray, _written_since
 
 GRAD, NO_GRAD, RAW = True, False, None  # the values of _mode
@@ -192,10 +193,6 @@ def _freed(node):
         f"backward: trying to backward through the graph a second time (op '{node.prim.name}'): "
         f"its saved arrays were freed by the first backward; pass retain_graph=True to the "
         f"first backward call if you need to call it twice")
-
-
-class ShapeError(ValueError, RuntimeError):
-    """A shape mismatch: a ValueError for numpy habits, a RuntimeError for PyTorch habits."""
 
 
 # -- the sweep ---------------------------------------------------------------------------------
