@@ -3,6 +3,7 @@ __version__ = "0.2.0"  # the one place it is written: pyproject.toml reads it fr
 import numpy as _np
 
 from .tensor import Tensor  # first: the modules below build on it
+from . import methods  # noqa: F401  (binds Tensor's methods to the ops, once)
 from . import functional
 from .compare import compare_gradients
 from .gradcheck import gradcheck, gradgradcheck

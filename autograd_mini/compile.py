@@ -171,7 +171,7 @@ _trace = None  # the active trace (one at a time: tracing is a global mode)
 
 def _fresh_tensor(array):
     t = Tensor.__new__(Tensor)
-    t._data, t.grad, t._rg, t.grad_fn, t.name, t._version = array, None, False, None, None, 0
+    t._data, t.grad, t._rg, t.grad_fn, t.name, t._changed = array, None, False, None, None, 0
     return t
 
 

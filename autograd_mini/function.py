@@ -45,7 +45,7 @@ import numpy as np
 
 from . import tape
 from .primitives import Primitive
-from .tensor import Tensor
+from .tensor import Tensor, _counter, _written_since
 
 
 class FunctionCtx:
@@ -54,7 +54,8 @@ class FunctionCtx:
     def __init__(self):
         self.needs_input_grad = ()
         self._saved = ()
-        self._versions = ()
+        self._arrays = ()  # the saved tensors' arrays, and the number of the save
+        self._seq = 0
         self._out = None  # the forward's output Tensor, to give it back differentiable
         self._node = None  # set while a create_graph backward runs
 
@@ -66,7 +67,8 @@ class FunctionCtx:
                     f"save_for_backward: argument {i} is a {type(t).__name__}, not a Tensor; "
                     f"store other values as attributes of ctx (ctx.name = value)")
         self._saved = tensors
-        self._versions = tuple(None if t is None else _version(t) for t in tensors)
+        self._arrays = tuple(None if t is None else t._data for t in tensors)
+        self._seq = next(_counter)
 
     @property
     def saved_tensors(self):
@@ -78,11 +80,6 @@ class FunctionCtx:
             return self._saved
         out = self._out
         return tuple(_recorded_output(node, t) if t is out else t for t in self._saved)
-
-
-def _version(t):
-    v = t._version
-    return v if type(v) is int else v.v
 
 
 def _recorded_output(node, t):
@@ -138,7 +135,6 @@ class Function:
                 raise TypeError(f"{cls.__name__}.forward returned dtype {out._data.dtype}; a "
                                 f"differentiable op must return floating point values")
             t = tape.record(out._data, cls._primitive(), args, (ctx,), None)
-            t._version = out._share_version()  # a write to the result reaches the saved output
             return tape.check_forward(t, t.grad_fn.name, args) if tape._anomaly.get() else t
         return tape.result(out._data)
 
@@ -157,8 +153,8 @@ def _joint(cls):
 
     def joint(node, g, create_graph):
         ctx = node.saved[0]
-        for i, (t, v) in enumerate(zip(ctx._saved, ctx._versions)):
-            if t is not None and _version(t) != v:
+        for i, (t, a) in enumerate(zip(ctx._saved, ctx._arrays)):
+            if t is not None and (t._data is not a or _written_since(a, ctx._seq)):
                 raise RuntimeError(
                     f"backward: tensor {i} saved by {name}.forward (save_for_backward) was "
                     f"changed in place after the forward, so its gradient would be wrong; run "

@@ -225,7 +225,7 @@ def _grad_text(g):
 
 
 def _shape_text(a):
-    a = np.asarray(a)
+    a = a if isinstance(a, Tensor) else np.asarray(a)  # a Released tensor has no values
     return f"{'scalar' if a.ndim == 0 else tuple(a.shape)} {a.dtype}"
 
 
@@ -389,7 +389,7 @@ def _label(item, show_values, show_grads, show_vjp, small=9):
         if a.size <= SMALL:  # typed by the user: more digits, so 1.0001 does not read as 1
             return _html([(_title(item), None)])
         return _html([(_title(item), "b"), (_shape_text(a), None), (_summary(a), None)])
-    rows = [(_title(item), "b"), (_shape_text(t.data), None)]
+    rows = [(_title(item), "b"), (_shape_text(t), None)]
     if show_values:
         rows.append(("values freed by backward", "i") if type(t) is Released
                     else (_summary(t.data), None))

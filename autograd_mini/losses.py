@@ -12,6 +12,7 @@ table, the fused ones are differentiable again.
 weighted as PyTorch), "sum" or "none" (the per-element losses). A target may be an ndarray, a
 list or a Tensor; a float target that requires grad gets its gradient, as in PyTorch.
 """
+import math
 import warnings
 
 import numpy as np
@@ -58,7 +59,8 @@ def _per_sample(g, z, reduction):
     inserted so that it broadcasts against z: (N, d...) -> (N, 1, d...)."""
     axis = _class_axis(z)
     shape = z.shape
-    g = _scale(g, z.size // shape[axis] if z.size else 0, reduction)
+    n = math.prod(shape)  # not z.size: z is a Tensor with create_graph=True
+    g = _scale(g, n // shape[axis] if n else 0, reduction)
     if reduction == "none":
         return g.reshape(shape[:axis] + (1,) + shape[axis + 1:])
     return g
@@ -123,9 +125,9 @@ _EXP_M100 = np.exp(-100.0)  # log(max(p, e^-100)) = max(log p, -100): PyTorch's 
 @primitive("binary_cross_entropy",
            "dp = g * ((1 - y) / max(1 - p, 1e-12) - y / max(p, 1e-12)) / N, "
            "dy = g * (log(1 - p) - log(p)) / N  (p = input, y = target)",
-           lambda g, p, y, _, *, reduction: _scale(g, np.size(p), reduction) * (
+           lambda g, p, y, _, *, reduction: _scale(g, math.prod(p.shape), reduction) * (
                (1 - y) / maximum(1 - p, _TINY) - y / maximum(p, _TINY)),
-           lambda g, p, y, _, *, reduction: _scale(g, np.size(p), reduction) * (
+           lambda g, p, y, _, *, reduction: _scale(g, math.prod(p.shape), reduction) * (
                log(maximum(1 - p, _EXP_M100)) - log(maximum(p, _EXP_M100))))
 def _binary_cross_entropy(input, target, *, reduction="mean"):
     """-(y log p + (1 - y) log(1 - p)) on probabilities p, logs clamped at -100 as PyTorch.
@@ -146,8 +148,9 @@ def _clamped_log(p):
 
 @primitive("binary_cross_entropy_with_logits",
            "dx = g * (sigmoid(x) - y) / N, dy = -g * x / N  (x = input, y = target)",
-           lambda g, x, y, _, *, reduction: _scale(g, np.size(x), reduction) * (sigmoid(x) - y),
-           lambda g, x, y, _, *, reduction: -_scale(g, np.size(x), reduction) * x)
+           lambda g, x, y, _, *, reduction: _scale(g, math.prod(x.shape), reduction)
+           * (sigmoid(x) - y),
+           lambda g, x, y, _, *, reduction: -_scale(g, math.prod(x.shape), reduction) * x)
 def _binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
     """BCE of sigmoid(x), as max(x, 0) - x y + log(1 + exp(-|x|)): never overflows."""
     x, y = input, target
@@ -155,8 +158,8 @@ def _binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
 
 
 @primitive("mse_loss", "dx = 2 g (x - y) / N, dy = -2 g (x - y) / N  (x = input, y = target)",
-           lambda g, x, y, _, *, reduction: 2 * _scale(g, np.size(x), reduction) * (x - y),
-           lambda g, x, y, _, *, reduction: -2 * _scale(g, np.size(x), reduction) * (x - y))
+           lambda g, x, y, _, *, reduction: 2 * _scale(g, math.prod(x.shape), reduction) * (x - y),
+           lambda g, x, y, _, *, reduction: -2 * _scale(g, math.prod(x.shape), reduction) * (x - y))
 def _mse_loss(input, target, *, reduction="mean"):
     """(x - y)^2, reduced (mean over all elements by default, as PyTorch)."""
     d = input - target
@@ -471,7 +474,7 @@ def mse_loss(input, target, *, reduction="mean", weight=None):
 
 def _reduced(losses, reduction):
     if reduction == "mean":
-        return losses.mean() if losses.size else losses.sum() * np.nan  # empty: nan, as PyTorch
+        return losses.mean() if losses.numel() else losses.sum() * np.nan  # empty: nan, as PyTorch
     return losses.sum() if reduction == "sum" else losses
 
 

@@ -17,6 +17,7 @@ to the input's shape, checks the shape and casts to the input's dtype, so the VJ
 `rule` is the derivative in one line, shown by `draw_graph(show_vjp=True)`.
 """
 import builtins
+import dis
 import functools
 import inspect
 import math
@@ -34,16 +35,39 @@ _tracer = None  # set by compile.py while it traces (record is swapped for the r
 class Primitive:
     """One row of the table: name, one-line rule, forward, VJPs (one per input)."""
 
-    __slots__ = ("name", "rule", "fwd", "vjps", "needs_out", "joint")
+    __slots__ = ("name", "rule", "fwd", "vjps", "needs_out", "joint", "reads")
 
     def __init__(self, name, rule, fwd, vjps, joint=None):
         self.name, self.rule, self.fwd, self.vjps, self.joint = name, rule, fwd, vjps, joint
         self.needs_out = builtins.any(
             v is not None and "out" in v.__code__.co_varnames[:v.__code__.co_argcount]
             for v in vjps)
+        # reads[i]: the positions (inputs, then the output) whose values VJP i reads; the
+        # engine checks only those for writes made after the op was recorded
+        self.reads = tuple(() if v is None else _values_read(v) for v in vjps)
 
     def __repr__(self):
         return f"<primitive {self.name}: {self.rule}>"
+
+
+_METADATA = frozenset(("shape", "ndim", "dtype"))
+
+
+def _values_read(vjp):
+    """The positions among a VJP's (inputs..., out) parameters whose values its code reads: a
+    parameter that is used only as `x.shape`, `x.ndim` or `x.dtype` is not read (sum's x), and
+    one used inside a nested function counts as read."""
+    code = vjp.__code__
+    params = code.co_varnames[1:code.co_argcount]  # after g: the inputs, then the output
+    ins = list(dis.get_instructions(vjp))
+    read = set()
+    for k, ins_k in enumerate(ins):
+        if ins_k.opname in ("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE") and ins_k.argval in params:
+            nxt = ins[k + 1] if k + 1 < len(ins) else None
+            if not (nxt is not None and nxt.opname in ("LOAD_ATTR", "LOAD_METHOD")
+                    and nxt.argval in _METADATA):
+                read.add(params.index(ins_k.argval))
+    return tuple(sorted(read))
 
 
 def _raise(name, args, err):
@@ -407,7 +431,8 @@ def sum(x, *, axis=None, keepdims=False):
 @primitive("mean", "dx = expand(g / n, x.shape)  (n = the number of elements averaged)",
            # divided before the broadcast: g's size
            lambda g, x, out, *, axis, keepdims: expand(
-               g.reshape(_kept(x.shape, axis)) / (x.size // builtins.max(out.size, 1)),
+               g.reshape(_kept(x.shape, axis))
+               / (math.prod(x.shape) // builtins.max(math.prod(out.shape), 1)),
                shape=x.shape))
 def mean(x, *, axis=None, keepdims=False):
     return np.mean(x, axis=axis, keepdims=keepdims)

@@ -15,6 +15,7 @@ The graph has no reference cycles: a Tensor points to its Node, a Node to its in
 saved arrays, never back to its output Tensor. Reference counting frees a graph at once.
 """
 import contextvars
+import functools
 import heapq
 import os
 import sys
@@ -24,44 +25,53 @@ import weakref
 import numpy as np
 
 from .hooks import RemovableHandle
-from .tensor import STALE, Tensor, _counter, _ndarray
+from .tensor import ShapeError  # noqa: F401  (defined with Tensor, imported from here too)
+from .tensor import Tensor, _counter, _last_write, _ndarray, _written_since
 
 GRAD, NO_GRAD, RAW = True, False, None  # the values of _mode
 ANOMALY = "anomaly"  # grad mode with detect_anomaly(): the ops take their slower, checked path
 _mode = contextvars.ContextVar("autograd_mini_mode", default=GRAD)
 _anomaly = contextvars.ContextVar("autograd_mini_anomaly", default=False)
+# The modes that the `with` blocks entered in this thread (or task) replaced, innermost first, as
+# a linked list (mode, rest): kept per context, not on the manager, so that one no_grad()
+# instance can be entered by several threads at once.
+_outer = contextvars.ContextVar("autograd_mini_outer_modes", default=None)
 
-# `_counter` numbers the recorded ops and the writes to tensors' data. Ops are numbered in the
-# order they run, a topological order of the graph, so backward replays them by decreasing number.
-# A tensor remembers the number of its last write: "did an input change after this op saved it?"
-# is one integer comparison.
+# `_counter` numbers the recorded ops and the writes to arrays (tensor.py). Ops are numbered in
+# the order they run, a topological order of the graph, so backward replays them by decreasing
+# number; "was an array this op saved written after the op was recorded?" compares two numbers.
 _leaf_lock = threading.Lock()  # one sweep at a time writes into .grad
 
 
 class _Mode:
-    """Context manager (and decorator) that sets the grad mode; thread- and task-safe."""
+    """Context manager (and decorator, with or without parentheses) that sets the grad mode;
+    thread- and task-safe, also when one instance is shared."""
 
-    __slots__ = ("_tokens",)
+    __slots__ = ()
     value = GRAD
 
-    def __init__(self):
-        self._tokens = []
+    def __new__(cls, fn=None):
+        self = object.__new__(cls)
+        return self if fn is None else self(fn)  # @no_grad without parentheses
 
     def __enter__(self):
         value = self.value
         if value is GRAD and _anomaly.get():
             value = ANOMALY
-        self._tokens.append(_mode.set(value))
+        _outer.set((_mode.get(), _outer.get()))
+        _mode.set(value)
 
     def __exit__(self, *exc):
-        _mode.reset(self._tokens.pop())
+        mode, rest = _outer.get()
+        _outer.set(rest)
+        _mode.set(mode)
 
     def __call__(self, fn):
+        @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with type(self)():
                 return fn(*args, **kwargs)
 
-        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
         return wrapper
 
 
@@ -88,14 +98,14 @@ class Node:
     """One recorded op: its primitive, its inputs as given (Tensors or constants), their arrays
     as the forward saw them, its options, and its output array when a VJP needs it.
 
-    Made only by `record`. `saved` is None once a backward released the saved arrays; `out` is
-    STALE when the output's data was replaced.
+    Made only by `record`. `saved` is None once a backward released the saved arrays. A sweep
+    keeps the gradients arriving at each node in its own dict, never on the node, so sweeps
+    over one graph may run in several threads at once.
     """
 
-    __slots__ = ("prim", "inputs", "saved", "opts", "out", "seq", "retained", "g", "where")
-    # retained: None, or the _Watch of the output (retain_grad(), register_hook()); g: the
-    # output's gradient, summed over consumers during a sweep; where: (file, line) of the user's
-    # code that made the op, set only in anomaly mode (unset otherwise: read with getattr)
+    __slots__ = ("prim", "inputs", "saved", "opts", "out", "seq", "retained", "where")
+    # retained: None, or the _Watch of the output (retain_grad(), register_hook()); where: (file,
+    # line) of the user's code that made the op, set only in anomaly mode (read with getattr)
 
     name = property(lambda self: self.prim.name)
 
@@ -111,7 +121,7 @@ def result(out):
     t = _new(Tensor)
     t._data = out if type(out) is _ndarray else np.asarray(out)
     t.grad = t.grad_fn = t.name = None
-    t._rg, t._version = False, 0
+    t._rg, t._changed = False, 0
     return t
 
 
@@ -120,12 +130,12 @@ def record(out, prim, inputs, saved, opts):
     t = _new(Tensor)
     t._data = out if type(out) is _ndarray else np.asarray(out)
     t.grad = t.name = None
-    t._rg, t._version = True, 0
+    t._rg, t._changed = True, 0
     node = t.grad_fn = _new(Node)
     node.prim, node.inputs, node.saved, node.opts = prim, inputs, saved, opts
     node.out = t._data if prim.needs_out else None
     node.seq = next(_counter)
-    node.retained = node.g = None
+    node.retained = None
     return t
 
 
@@ -136,13 +146,56 @@ def _output(node):
     return t
 
 
+def _as_recorded(inputs, seq):
+    """The inputs of op number `seq` for its VJPs with create_graph=True: a tensor whose grad_fn
+    or requires_grad changed since stands in as it was, so the second derivative follows the
+    recorded graph."""
+    if not any(isinstance(t, Tensor) and t._changed > seq for t in inputs):
+        return inputs
+    res = []
+    for t in inputs:
+        if isinstance(t, Tensor) and t._changed > seq:
+            r = result(t._data)
+            r.grad_fn, r._rg = t._changed.at(seq)
+            t = r
+        res.append(t)
+    return tuple(res)
+
+
 # -- errors ------------------------------------------------------------------------------------
 
-def _stale(node):
+def _stale(node, what="an array"):
     return RuntimeError(
-        f"backward: an array saved by op '{node.prim.name}' was changed (assignment to .data, an "
-        f"in-place op or an optimizer step) after the op was recorded, so its gradient would be "
-        f"wrong; run the forward pass again after changing the tensor")
+        f"backward: {what} saved by op '{node.prim.name}', which its gradient reads, was changed "
+        f"(assignment to .data, an in-place op, an optimizer step, or a write through a tensor "
+        f"sharing its array: detach(), Tensor(t), a view) after the op was recorded, so its "
+        f"gradient would be wrong; run the forward pass again after changing the tensor, or "
+        f"clone() the tensor before changing it")
+
+
+def _check_saved(node):
+    """Raise if an array that one of the node's VJPs will read was written after the op was
+    recorded (the caller tested first that some array was written since then). Arrays a VJP
+    only takes the shape of, and ops whose VJPs read nothing (sum, add, reshape), never raise."""
+    seq, reads, saved = node.seq, node.prim.reads, node.saved
+    if node.prim.joint is not None:
+        return  # a Function checks what it saved itself
+    for i, t in enumerate(node.inputs):
+        if not (isinstance(t, Tensor) and _edge(t, seq)[1]):
+            continue  # no gradient for this input: its VJP does not run
+        for j in reads[i]:
+            a = node.out if j == len(saved) else saved[j]
+            if type(a) is _ndarray and _written_since(a, seq):
+                raise _stale(node, "its output" if j == len(saved) else f"input {j}")
+
+
+def _edge(t, seq):
+    """(grad_fn, requires_grad) of tensor `t` as they were when op number `seq` was recorded:
+    changing them later (an in-place op in grad mode, setting requires_grad) leaves the graphs
+    recorded before unchanged, as PyTorch's."""
+    if t._changed > seq:
+        return t._changed.at(seq)
+    return t.grad_fn, t._rg
 
 
 def _freed(node):
@@ -150,10 +203,6 @@ def _freed(node):
         f"backward: trying to backward through the graph a second time (op '{node.prim.name}'): "
         f"its saved arrays were freed by the first backward; pass retain_graph=True to the "
         f"first backward call if you need to call it twice")
-
-
-class ShapeError(ValueError, RuntimeError):
-    """A shape mismatch: a ValueError for numpy habits, a RuntimeError for PyTorch habits."""
 
 
 # -- the sweep ---------------------------------------------------------------------------------
@@ -207,29 +256,29 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
         at_node = {t.grad_fn: t for t in targets if t.grad_fn is not None}
         leaves = {t for t in targets if t.grad_fn is None}
         visit = _leading_to(roots, at_node, leaves)
-    heap, pending = [], {}
+    heap, pending, grads = [], {}, {}  # grads: node -> its output's gradient, summed so far
     for root, seed in zip(roots, seeds):
-        _arrive(root, seed, heap, pending)
+        _arrive(root, seed, heap, pending, grads)
     pop, push = heapq.heappop, heapq.heappush
     release, keep = not retain_graph, _KEEP_BYTES
     token = _mode.set(RAW if raw else ANOMALY if anomaly else GRAD)
     try:
         while heap:
             node = pop(heap)[1]
-            g, node.g = node.g, None
-            saved, out = node.saved, node.out
+            g = grads.pop(node)
+            saved, out, seq = node.saved, node.out, node.seq
             if saved is None:
                 raise _freed(node)
-            if out is STALE:
-                raise _stale(node)
+            if _last_write[0] > seq:  # an array was written since this op was recorded
+                _check_saved(node)
             if node.retained is not None or at_node and node in at_node:
                 g = _capture(node, g, pending, at_node, targets, raw)
                 if visit is not None and node not in visit:
                     continue  # a target with no other target behind it: neither run nor freed
-            prim, seq, inputs, opts = node.prim, node.seq, node.inputs, node.opts
+            prim, inputs, opts = node.prim, node.inputs, node.opts
             vjps = prim.vjps
             if not raw:
-                saved, out = inputs, (_output(node) if prim.needs_out else None)
+                saved, out = _as_recorded(inputs, seq), (_output(node) if prim.needs_out else None)
             joint = prim.joint(node, g, create_graph) if prim.joint is not None else None
             big = None  # inputs computed by ops, whose arrays this node keeps alive
             if watch is not None:
@@ -237,12 +286,16 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
             for i, t in enumerate(inputs):
                 if not isinstance(t, Tensor):
                     continue
-                if t._version > seq:  # also for frozen inputs: their saved array changed
-                    raise _stale(node)
-                if not t._rg:
+                if t._changed > seq:  # changed since: the edge the op recorded
+                    fn, rg = t._changed.at(seq)
+                    if not rg:
+                        continue
+                elif t._rg:
+                    fn = t.grad_fn
+                else:
                     continue  # constants and frozen tensors: skip their VJP entirely
-                if visit is not None and t not in leaves and t.grad_fn not in visit \
-                        and t.grad_fn not in at_node:
+                if visit is not None and t not in leaves and fn not in visit \
+                        and fn not in at_node:
                     continue  # grad(): no target behind this input
                 if joint is not None:  # a user-defined Function: one backward for all inputs
                     gt = joint[i]
@@ -257,15 +310,14 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
                     gt = _fit(gt, t, node, raw)
                 if watch is not None:
                     sent.append((i, gt))
-                fn = t.grad_fn  # _arrive, written out: the sweep's hot path
-                if fn is None:
+                if fn is None:  # _arrive, written out: the sweep's hot path
                     pending[t] = pending[t] + gt if t in pending else gt
                     continue
-                if fn.g is None:
-                    fn.g = gt
-                    push(heap, (-fn.seq, fn))
+                if fn in grads:
+                    grads[fn] = grads[fn] + gt
                 else:
-                    fn.g = fn.g + gt
+                    grads[fn] = gt
+                    push(heap, (-fn.seq, fn))
                 if release and data.nbytes > keep:
                     big = (i,) if big is None else big + (i,)
             if watch is not None:
@@ -275,11 +327,7 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
                 if out is not None:
                     node.out = None
                 if big is not None:
-                    node.inputs = _release(inputs, big)
-    except BaseException:
-        for _, node in heap:  # leave no half-summed gradient behind for the next sweep
-            node.g = None
-        raise
+                    node.inputs = _release(inputs, big, seq)
     finally:
         _mode.reset(token)
     if _leaf_hooks:
@@ -290,13 +338,11 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
 
 
 _KEEP_BYTES = 4096  # smaller intermediate arrays stay in the graph, so draw_graph shows them
-_NO_DATA = bytes(16)  # the one element, read-only, that a released tensor's array views
 
 
 class Released(Tensor):
     """An op's output in the graph after backward released its array: same shape, dtype, name
-    and grad_fn, and no values (an array of zeros that views 16 read-only bytes, made when
-    asked for).
+    and grad_fn, and no values (reading them raises RuntimeError, saying why).
 
     Backward frees what each op saved, and then the graph, which the last output keeps alive,
     would still hold every activation through its intermediate tensors. So a non-retained sweep
@@ -307,10 +353,16 @@ class Released(Tensor):
 
     __slots__ = ("ref", "meta")
 
+    shape = property(lambda self: self.meta[0])
+    dtype = property(lambda self: self.meta[1])
+    ndim = property(lambda self: len(self.meta[0]))
+
     @property
-    def _data(self):  # rarely asked for (draw_graph, shape): not built by backward
-        shape, dtype = self.meta
-        return np.ndarray(shape, dtype, _NO_DATA, 0, (0,) * len(shape))
+    def _data(self):
+        raise RuntimeError(
+            f"this tensor (shape {self.meta[0]}, dtype {self.meta[1]}) stands in a graph for an "
+            f"intermediate result whose values backward freed, so it has no values to read; hold "
+            f"the result itself to keep its values, or call backward with retain_graph=True")
 
     @_data.setter
     def _data(self, value):
@@ -320,14 +372,15 @@ class Released(Tensor):
             "call backward with retain_graph=True")
 
 
-def _release(inputs, big):
+def _release(inputs, big, seq):
     inputs = list(inputs)
     for i in big:
         t = inputs[i]
         r = inputs[i] = _new(Released)
         data = t._data
         r.meta = data.shape, data.dtype
-        r.grad, r.name, r.grad_fn, r._rg, r._version = None, t.name, t.grad_fn, True, 0
+        r.grad, r.name, r._rg, r._changed = None, t.name, True, 0
+        r.grad_fn = _edge(t, seq)[0]  # the edge as the op recorded it
         r.ref = weakref.ref(t)
     return tuple(inputs)
 
@@ -340,15 +393,15 @@ def _leading_to(roots, at_node, leaves):
         if node in done:
             stack.pop()
             continue
-        below = [t.grad_fn for t in node.inputs if isinstance(t, Tensor) and t._rg
-                 and t.grad_fn is not None and t.grad_fn not in done]
+        edges = [(t, fn) for t in node.inputs if isinstance(t, Tensor)
+                 for fn, rg in (_edge(t, node.seq),) if rg]
+        below = [fn for _, fn in edges if fn is not None and fn not in done]
         if below:
             stack.extend(below)
             continue
         stack.pop()
-        done[node] = any(
-            t in leaves or t.grad_fn is not None and (done[t.grad_fn] or t.grad_fn in at_node)
-            for t in node.inputs if isinstance(t, Tensor) and t._rg)
+        done[node] = any(t in leaves if fn is None else done[fn] or fn in at_node
+                         for t, fn in edges)
     return {node for node, leads in done.items() if leads}
 
 
@@ -368,16 +421,16 @@ def _capture(node, g, pending, at_node, targets, raw):
     return g
 
 
-def _arrive(t, g, heap, pending):
+def _arrive(t, g, heap, pending, grads):
     """Gradient `g` reaches tensor `t`: summed for a leaf, or queued with t's op."""
     fn = t.grad_fn
     if fn is None:
         pending[t] = pending[t] + g if t in pending else g
-    elif fn.g is None:
-        fn.g = g
-        heapq.heappush(heap, (-fn.seq, fn))
+    elif fn in grads:
+        grads[fn] = grads[fn] + g
     else:
-        fn.g = fn.g + g
+        grads[fn] = g
+        heapq.heappush(heap, (-fn.seq, fn))
 
 
 def _write_grads(pending, seeds):

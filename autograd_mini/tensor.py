@@ -2,32 +2,109 @@
 (construction, dtype rules, operators, comparisons, casts, in-place updates).
 
 The ops themselves are in primitives.py (the table of derivatives) and compositions/; the
-tape and the backward sweep in tape.py. The methods bound at the bottom of this file are those
-functions, so `x.sum(1)` and `F.sum(x, 1)` are one code path.
+tape and the backward sweep in tape.py. Tensor's methods that run ops or the tape (operators,
+`x.sum(1)`, in-place updates, `backward`) are bound in methods.py, above all of them, so this
+module imports none of them and `x.sum(1)` and `F.sum(x, 1)` are one code path.
 """
+import functools
 import itertools
+import weakref
 
 import numpy as np
 
 _ndarray = np.ndarray
-STALE = "stale"  # a Node's `out` once its output's array was replaced
 _IMPLIED = (np.float64, np.int64, np.bool_)  # repr leaves their dtype out, as PyTorch
 
-# One counter numbers the recorded ops and the writes to tensors' data (see tape.py).
+# One counter numbers the recorded ops, the writes to arrays and the changes of a tensor's place
+# in the graph (see tape.py).
 _counter = itertools.count(1)
 
 
-class _SharedVersion:
-    """The version of an array shared by several Tensors (`detach()`, `Tensor(t)`): a write
-    through any of them makes every graph that saved the array stale, as in PyTorch."""
+# -- versions: the writes to arrays -----------------------------------------------------------
+# A version belongs to the memory, as PyTorch's to the storage: every tensor viewing an array
+# (the tensor itself, detach(), Tensor(t), reshape and transpose views, what backward keeps) sees
+# a write through any of them. Written arrays are keyed by the array that owns their memory.
 
-    __slots__ = ("v",)
+_writes = {}  # id(owner array) -> [weakref to it, number of its last write]
+_last_write = [0]  # the number of the latest write to any array: a sweep checks an op's saved
+# arrays only if some array was written after the op was recorded (rare), so checks cost nothing
+# in the usual forward-backward-step loop
 
-    def __init__(self, v):
-        self.v = v
 
-    def __gt__(self, seq):
-        return self.v > seq
+def _owner(a):
+    """The array that owns a's memory: a itself, or the array its views lead back to."""
+    b = a.base
+    while b is not None:
+        if isinstance(b, _ndarray):
+            a = b
+        b = getattr(b, "base", None)  # strided views hold the array through a helper object
+    return a
+
+
+def _forget(key, ref):
+    e = _writes.get(key)
+    if e is not None and e[0] is ref:
+        del _writes[key]
+
+
+def _wrote(a):
+    """Record a write to array `a`: backward through an op that saved `a`, or any array sharing
+    its memory, and reads it, raises."""
+    v = _last_write[0] = next(_counter)
+    o = _owner(a)
+    key = id(o)
+    e = _writes.get(key)
+    if e is not None and e[0]() is o:
+        e[1] = v
+    else:
+        _writes[key] = [weakref.ref(o, functools.partial(_forget, key)), v]
+
+
+def _written_since(a, seq):
+    """Was array `a` (its memory) written after number `seq`?"""
+    o = _owner(a)
+    e = _writes.get(id(o))
+    return e is not None and e[1] > seq and e[0]() is o
+
+
+class _Changes:
+    """A tensor's past places in the graph: (number of the change, grad_fn before, requires_grad
+    before) for each change, oldest first. A graph recorded before a change keeps the edge it
+    saw (tape._edge). The last _KEEP changes are kept (a loop that toggles requires_grad would
+    grow the log forever); a graph older than those raises instead of guessing."""
+
+    __slots__ = ("log", "floor")
+    _KEEP = 64
+
+    def __init__(self):
+        self.log, self.floor = [], 0
+
+    def __gt__(self, seq):  # "changed after op number seq?", as the int 0 of an unchanged tensor
+        return self.log[-1][0] > seq
+
+    def __bool__(self):
+        return True
+
+    def add(self, fn, rg):
+        self.log.append((next(_counter), fn, rg))
+        if len(self.log) > 2 * self._KEEP:
+            self.floor = self.log[-self._KEEP - 1][0]
+            del self.log[:-self._KEEP]
+
+    def at(self, seq):
+        if seq < self.floor:
+            raise RuntimeError(
+                f"backward: a graph recorded before the last {self._KEEP} changes of a tensor's "
+                f"requires_grad or grad_fn (in-place ops in grad mode) cannot tell which it "
+                f"used; run the forward pass again")
+        for when, fn, rg in self.log:
+            if when > seq:
+                return fn, rg
+        raise AssertionError("at(): no change after seq")  # callers test `> seq` first
+
+
+class ShapeError(ValueError, RuntimeError):
+    """A shape mismatch: a ValueError for numpy habits, a RuntimeError for PyTorch habits."""
 
 
 def _float_only(dtype, what):
@@ -40,24 +117,28 @@ def _float_only(dtype, what):
 class Tensor:
     """An ndarray that records the ops applied to it, so that `backward()` can replay their VJPs.
 
-    Writing to a tensor (assigning `.data`, `t.data -= ...`, in-place ops under no_grad()) is
-    tracked: a backward through an op that saved the old values raises RuntimeError. Writing
-    elements of the raw array (`t.data[0] = v`) is not tracked, as with PyTorch's `.data`.
+    Writing to a tensor (assigning `.data`, `t.data -= ...`, in-place ops, `t[i] = v`) is
+    tracked per array, shared with every tensor viewing it (`detach()`, `Tensor(t)`, reshape and
+    transpose views): a backward through an op whose gradient reads the old values raises
+    RuntimeError. Writing elements of the raw array (`t.data[0] = v`) is not tracked, as with
+    PyTorch's `.data`.
     """
 
-    __slots__ = ("_data", "grad", "_rg", "grad_fn", "_version", "name", "__weakref__")
+    __slots__ = ("_data", "grad", "_rg", "grad_fn", "_changed", "name", "__weakref__")
+    # _changed: 0, or the _Changes of a tensor whose grad_fn or requires_grad changed
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad=False, dtype=None):
         if isinstance(data, Tensor):
-            src, data = data, data._data
-            if dtype is None or np.dtype(dtype) == data.dtype:
-                self._version = src._share_version()
-            else:
-                self._version = 0
-        else:
-            self._version = 0
+            data = data._data  # shares the array, and so its version, as torch's alias
+        if data is None or isinstance(data, (str, bytes)):
+            raise TypeError(f"Tensor: expected numeric data (numbers, bools, or arrays of them), "
+                            f"got {type(data).__name__}")
         data = np.asarray(data, dtype=dtype)
+        if data.dtype.kind not in "biufc":
+            raise TypeError(f"Tensor: expected numeric data (numbers, bools, or arrays of them), "
+                            f"got an array of dtype {data.dtype}; convert the values to numbers")
+        self._changed = 0
         if requires_grad:
             _float_only(data.dtype, "Tensor")
         self._data = data
@@ -77,24 +158,22 @@ class Tensor:
             value = value._data if isinstance(value, Tensor) else np.asarray(value)
         if self._rg and value.dtype.kind not in "fc":
             _float_only(value.dtype, ".data of a tensor that requires grad")
-        self._bump()
+        if value.dtype.kind not in "biufc":
+            raise TypeError(f".data: expected a numeric array, got dtype {value.dtype}")
+        _wrote(self._data)  # counted as a write to the old array: graphs that saved it go stale
         self._data = value
 
     def _bump(self):
-        """Record a write: graphs that saved this tensor (or its output node's array) go stale."""
-        v = self._version
-        if type(v) is int:
-            self._version = next(_counter)
-        else:
-            v.v = next(_counter)
-        fn = self.grad_fn
-        if fn is not None and fn.out is not None:
-            fn.out = STALE  # the op saved its output: its VJP would read the new values
+        """Record a write to this tensor's array (made in place by the caller)."""
+        _wrote(self._data)
 
-    def _share_version(self):
-        if type(self._version) is int:
-            self._version = _SharedVersion(self._version)
-        return self._version
+    def _rebind(self, grad_fn, rg):
+        """Give the tensor a new place in the graph; graphs recorded before keep the old one."""
+        changes = self._changed
+        if not changes:
+            changes = self._changed = _Changes()
+        changes.add(self.grad_fn, self._rg)
+        self.grad_fn, self._rg = grad_fn, rg
 
     @property
     def requires_grad(self):
@@ -108,7 +187,8 @@ class Tensor:
             raise RuntimeError(
                 "requires_grad: you can only change requires_grad of leaf tensors; use "
                 "t.detach() to get a tensor without grad")
-        self._rg = bool(value)
+        if bool(value) != self._rg:
+            self._rebind(None, bool(value))  # decided when an op is recorded, as PyTorch
 
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = requires_grad
@@ -117,8 +197,11 @@ class Tensor:
     shape = property(lambda self: self._data.shape)
     ndim = property(lambda self: self._data.ndim)
     dtype = property(lambda self: self._data.dtype)
-    size = property(lambda self: self._data.size)  # numpy's attribute; numel() as PyTorch
     is_leaf = property(lambda self: self.grad_fn is None)
+
+    def size(self, dim=None):
+        """The shape, or the length of axis `dim` (PyTorch's method; numel() counts elements)."""
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self):
         return self._data.size
@@ -160,7 +243,7 @@ class Tensor:
 
     def _one(self, what):
         if self._data.size != 1:
-            raise tape.ShapeError(
+            raise ShapeError(
                 f"{what}(): a Tensor with {self._data.size} elements (shape {self._data.shape}) "
                 f"cannot be converted to a scalar; only one-element tensors can"
                 + (" (use .any() or .all() for a truth value)" if what == "bool" else ""))
@@ -170,23 +253,11 @@ class Tensor:
         """A new leaf sharing this tensor's array (and its version), cut from the graph."""
         t = Tensor.__new__(Tensor)
         t._data, t.grad, t._rg, t.grad_fn, t.name = self._data, None, False, None, None
-        t._version = self._share_version()
+        t._changed = 0
         return t
 
     def zero_grad(self):
         self.grad = None
-
-    def retain_grad(self):
-        """Keep `.grad` on this non-leaf tensor after backward (leaves always keep theirs)."""
-        tape.retain_grad(self)
-
-    def register_hook(self, hook):
-        """Call `hook(grad)` in every backward with the total gradient arriving at this tensor
-        (an ndarray; a Tensor under create_graph=True); a value it returns replaces that
-        gradient (for the tensor's .grad and for everything behind it). Works on leaves and
-        non-leaves, also in replay_backward. Returns a handle: `handle.remove()` takes the
-        hook off. As PyTorch's `Tensor.register_hook`."""
-        return tape.register_hook(self, hook)
 
     def __repr__(self):
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
@@ -205,137 +276,4 @@ class Tensor:
             return format(self._data.item(), spec)
         return object.__format__(self, spec)
 
-    # -- backward ------------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=False, create_graph=False, *, grad=None):
-        """Accumulate d(self)/d(leaf), contracted with `gradient`, into `.grad` of every leaf.
 
-        `gradient` (alias `grad`) defaults to 1 for a one-element tensor and is required
-        otherwise. For derivatives of derivatives use `autograd_mini.grad(..., create_graph=True)`.
-        """
-        if create_graph:
-            raise NotImplementedError(
-                "backward(create_graph=True): .grad stays a first-order ndarray here; use "
-                "autograd_mini.grad(outputs, inputs, create_graph=True) for higher derivatives")
-        if not self._rg:
-            raise RuntimeError(
-                "backward: this tensor does not require grad and has no grad_fn; create the "
-                "inputs with requires_grad=True (and not under no_grad()) to get gradients")
-        seed = tape.seed(self, gradient if grad is None else grad, "backward")
-        tape.sweep((self,), (seed,), retain_graph)
-
-
-from . import tape  # noqa: E402  (tape builds on Tensor)
-from . import compositions as C, primitives as P  # noqa: E402  (the surface binds to them)
-
-
-
-def _flip(f):
-    return lambda self, other: f(other, self)
-
-
-def _inplace(name, graph_op, array_op):
-    """An in-place method as PyTorch. With grad mode on and a tensor that requires grad involved,
-    a leaf that requires grad refuses (the update belongs under no_grad()), and any other tensor
-    becomes the recorded result of `graph_op(self as it was, *args)`, keeping its shape and
-    dtype. Otherwise `array_op` writes into the array and the version is bumped, so a backward
-    through an op that saved the array raises."""
-    def method(self, *args, **kwargs):
-        if tape.is_grad_enabled() and (self._rg or any(
-                isinstance(a, Tensor) and a._rg for a in args)):
-            if self.grad_fn is None and self._rg:
-                raise RuntimeError(
-                    f"{name}: a leaf Variable that requires grad is being used in an in-place "
-                    f"operation; wrap the update in `with no_grad():` (e.g. "
-                    f"`with no_grad(): w -= lr * w.grad`)")
-            before = Tensor.__new__(Tensor)  # the tensor as it was, for the op to consume
-            v = self._version
-            before._data, before.grad, before._rg, before.grad_fn, before.name = (
-                self._data, None, self._rg, self.grad_fn, None)
-            before._version = v if type(v) is int else v.v  # a snapshot: only `self` moves on
-            new = graph_op(before, *args, **kwargs)
-            if new.shape != self.shape:
-                raise tape.ShapeError(
-                    f"{name}: the result has shape {new.shape} but the tensor written in place "
-                    f"has shape {self.shape}; an in-place op cannot change the shape")
-            if new.dtype != self.dtype:
-                new = C.to(new, self.dtype)  # as PyTorch: the tensor keeps its dtype
-            # `self` gets a new array of its own (tensors detached from it keep the old one,
-            # whose graphs stay valid); the new version makes ops recorded earlier with `self`
-            # as input stale, since their gradient would now route through the new grad_fn.
-            self._data, self.grad_fn, self._rg = new._data, new.grad_fn, new._rg
-            self._version = next(_counter)
-        else:
-            try:
-                array_op(self._data, *[a._data if isinstance(a, Tensor) else a for a in args],
-                         **{k: a._data if isinstance(a, Tensor) else a for k, a in kwargs.items()})
-            except ValueError as err:  # numpy's broadcast error: a shape error, as elsewhere
-                raise tape.ShapeError(f"{name}: {err} (tensor shape {self.shape})") from None
-            self._bump()
-        return self
-
-    method.__name__ = name
-    return method
-
-
-def _overwrite(t, value):
-    """`value` broadcast to t's shape, recorded so that t's old values get gradient 0 and a
-    `value` that requires grad gets the (summed) gradient."""
-    return P.where(np.zeros(t.shape, bool), t, value)
-
-
-def _clamp_array(a, min=None, max=None):
-    min, max = _bounds(min, max)
-    np.clip(a, min, max, out=a)
-
-
-def _bounds(min, max):
-    if min is None and max is None:
-        raise TypeError("clamp_: at least one of min and max must not be None")
-    return (b._data if isinstance(b, Tensor) else b for b in (min, max))
-
-
-def _cast(dtype):
-    return lambda self: C.to(self, dtype)
-
-
-def _compare(ufunc):
-    """An elementwise comparison: a bool Tensor that does not require grad."""
-    def compare(self, other):
-        try:
-            return tape.result(
-                ufunc(self._data, other._data if isinstance(other, Tensor) else other))
-        except ValueError as err:  # not broadcastable: a shape error, as for the arithmetic
-            raise tape.ShapeError(f"{ufunc.__name__}: {err}") from None
-
-    return compare
-
-
-for _name, _f in [("add", P.add), ("sub", P.sub), ("mul", P.mul), ("div", P.div),
-                  ("pow", P.pow), ("matmul", P.matmul)]:
-    setattr(Tensor, f"__{_name if _name != 'div' else 'truediv'}__", _f)
-    setattr(Tensor, f"__r{_name if _name != 'div' else 'truediv'}__", _flip(_f))
-    setattr(Tensor, _name, _f)
-for _name, _ufunc in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
-                      ("div", np.true_divide), ("pow", np.power)]:
-    _m = _inplace(f"{_name}_", getattr(P, _name),
-                  lambda a, o, _u=_ufunc: _u(a, o, out=a, casting="same_kind"))
-    setattr(Tensor, f"{_name}_", _m)
-    setattr(Tensor, f"__i{_name if _name != 'div' else 'truediv'}__", _m)
-for _name in C.METHODS:  # x.mean(1) is compositions' mean(x, 1)
-    setattr(Tensor, _name, getattr(C, _name))
-Tensor.__neg__, Tensor.__abs__ = P.neg, P.abs
-Tensor.__getitem__ = C.getitem
-Tensor.T = property(C.T)
-Tensor.mT = property(C.mT)
-Tensor.type = lambda self, dtype: C.to(self, dtype)
-Tensor.float, Tensor.double = _cast(np.float32), _cast(np.float64)
-Tensor.long, Tensor.int, Tensor.bool = _cast(np.int64), _cast(np.int32), _cast(np.bool_)
-Tensor.zero_ = _inplace("zero_", lambda t: _overwrite(t, 0), lambda a: a.fill(0))
-Tensor.fill_ = _inplace("fill_", _overwrite, lambda a, v: np.copyto(a, v, casting="unsafe"))
-Tensor.copy_ = _inplace("copy_", _overwrite, lambda a, v: np.copyto(a, v, casting="unsafe"))
-Tensor.clamp_ = _inplace("clamp_", C.clamp, _clamp_array)  # the same gradient as clamp
-for _name, _ufunc in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
-                      ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal)]:
-    setattr(Tensor, f"__{_name}__", _compare(_ufunc))
-    setattr(Tensor, _name, _compare(_ufunc))
-Tensor.__hash__ = object.__hash__  # hashable by identity beside __eq__, at C speed (dict keys)

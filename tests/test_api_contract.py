@@ -79,7 +79,7 @@ def test_attributes():
     t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     assert t.grad is None
     assert t.requires_grad is True
-    assert t.shape == (2, 3) and t.ndim == 2 and t.dtype == np.float64 and t.size == 6
+    assert t.shape == (2, 3) and t.ndim == 2 and t.dtype == np.float64 and t.numel() == 6
     assert t.T.shape == (3, 2)
     np.testing.assert_array_equal(t.T.data, t.data.T)
     assert t.grad_fn is None and t.is_leaf
@@ -543,7 +543,7 @@ def test_data_assignment_after_op_saved_it_raises(assign):
 
 def test_data_assignment_error_names_the_op():
     w = Tensor([[1.0, 2.0]], requires_grad=True)
-    x = Tensor([[3.0], [4.0]])
+    x = Tensor([[3.0], [4.0]], requires_grad=True)  # x's gradient reads w (v3: only then)
     loss = (w @ x).exp().sum()
     w.data -= 0.5
     with pytest.raises(RuntimeError, match="matmul"):
@@ -858,7 +858,7 @@ def test_elementwise_losses(name, reduction, as_tensor):
     per = LOSS_REFS[name](pred, target)
     expect = per.mean() if reduction == "mean" else per.sum()
     out = loss_fn(Tensor(pred), tgt)
-    assert out.shape == () or out.size == 1
+    assert out.shape == () or out.numel() == 1
     np.testing.assert_allclose(out.item(), expect, rtol=1e-10)
 
     def f(p):
@@ -1007,13 +1007,13 @@ def test_optimizer_step_after_backward_reduces_loss_and_graph_reuse_raises():
     # step moves every weight by about lr, which at lr=0.1 could overshoot for some draws
     lin = nn.Linear(2, 1, rng=0)
     opt = nn.optim.Adam(lin.parameters(), lr=1e-3)
-    x = Tensor(randn(8, 2))
+    x = Tensor(randn(8, 2), requires_grad=True)  # its gradient reads the weights
     y = randn(8, 1)
     loss = nn.MSELoss()(lin(x), y)
     loss.backward(retain_graph=True)
     opt.step()
     with pytest.raises(RuntimeError):
-        loss.backward()  # the step reassigned weights saved by the linear op
+        loss.backward()  # the step changed weights that x's gradient reads
     assert nn.MSELoss()(lin(x), y).item() < loss.item()
 
 

@@ -276,7 +276,7 @@ def test_repr():
 
 def test_attributes():
     x = Tensor(np.zeros((2, 3)))
-    assert x.shape == (2, 3) and x.ndim == 2 and x.size == 6 and x.dtype == np.float64
+    assert x.shape == (2, 3) and x.ndim == 2 and x.numel() == 6 and x.dtype == np.float64
     assert isinstance(x.data, np.ndarray) and x.numpy() is x.data
     assert Tensor(2.5).item() == 2.5
     assert Tensor(1.0).dtype == np.float64 and Tensor([1.0, 2.0]).dtype == np.float64
@@ -378,7 +378,7 @@ def test_data_assignment_between_forward_and_backward_raises():
 
 def test_augmented_data_assignment_raises():
     w = leaf([1.0, 2.0])
-    x = Tensor([3.0, 4.0])
+    x = Tensor([3.0, 4.0], requires_grad=True)  # x's gradient reads w
     loss = (x @ w).sigmoid()
     loss.backward(retain_graph=True)
     w.data -= 0.1 * w.grad   # Python turns this into w.data = w.data.__isub__(...)

@@ -78,7 +78,7 @@ def autodiff(W, c, Z0, Y_T, acts, loss):
 def jacobian(fn, x):
     """Numerator-layout Jacobian d fn(x) / d x of column vectors, one backward per row."""
     rows = []
-    out_size = fn(Tensor(x)).size
+    out_size = fn(Tensor(x)).numel()
     for i in range(out_size):
         xt = Tensor(x, requires_grad=True)
         out = fn(xt)

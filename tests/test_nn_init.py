@@ -130,8 +130,8 @@ def test_constants():
 def test_in_place_returns_the_tensor_keeps_dtype_and_bumps_the_version(fn, kwargs):
     w = nn.Parameter(np.full((4, 3), 9.0, dtype=np.float32))
     arr = w.data
-    x = Tensor(np.ones((2, 3), np.float32))
-    y = (x @ w.T).sum()  # the graph saved w's values
+    x = Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    y = (x @ w.T).sum()  # the graph saved w's values, which x's gradient reads
     assert fn(w, **kwargs) is w
     assert w.data is arr and w.dtype == np.float32 and not np.all(arr == 9.0)
     with pytest.raises(RuntimeError, match=r"\.data"):

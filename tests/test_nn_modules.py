@@ -62,7 +62,7 @@ def test_linear_init_is_uniform_in_bound_random_and_reproducible():
     k = 1 / np.sqrt(16)
     for p in (lin.weight.data, lin.bias.data):
         assert np.all(np.abs(p) <= k) and p.std() > k / 4  # spread over the whole interval
-    assert len(np.unique(lin.weight.data)) == lin.weight.size  # never zeros, never identical
+    assert len(np.unique(lin.weight.data)) == lin.weight.numel()  # never zeros, never identical
     again = nn.Linear(16, 200, rng=0)
     np.testing.assert_array_equal(again.weight.data, lin.weight.data)
     g1, g2 = np.random.default_rng(5), np.random.default_rng(5)
@@ -288,7 +288,7 @@ def test_load_state_dict_rejects_missing_unexpected_and_misshapen_naming_them():
 
 def test_load_state_dict_goes_through_the_tracked_data_setter():
     m = nn.MLP([2, 1], rng=0)
-    loss = m(np.ones((1, 2))).sum()
+    loss = m(Tensor(np.ones((1, 2)), requires_grad=True)).sum()  # its gradient reads the weights
     m.load_state_dict(nn.MLP([2, 1], rng=1).state_dict())
     with pytest.raises(RuntimeError, match=r"\.data"):
         loss.backward()

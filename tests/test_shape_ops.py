@@ -495,13 +495,6 @@ def test_clone_is_a_copy_with_gradient():
     np.testing.assert_array_equal(x.grad, [3, 3])
 
 
-def test_item_assignment_is_not_supported():
-    # x[idx] = v is left out (see compositions/shape.py): use where, scatter or index_put-like ops
-    x = Tensor(np.zeros(3))
-    with pytest.raises(TypeError):
-        x[0] = 1.0
-
-
 def test_einsum_gradient_of_a_bilinear_form_is_the_closed_form():
     rng = np.random.default_rng(3)
     x, A, y = rng.standard_normal(3), rng.standard_normal((3, 4)), rng.standard_normal(4)

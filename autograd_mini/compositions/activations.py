@@ -23,7 +23,7 @@ raises as the other in-place ops do (wrap it in `no_grad()`).
 import numpy as np
 
 from .. import primitives as P
-from .. import tensor as _tensor  # for _inplace, defined after tensor.py imports this package
+from ..inplace import inplace as _inplace_op
 from ..losses import LabelError
 from ..tape import result
 from ..tensor import Tensor
@@ -47,7 +47,7 @@ def _in_place(name, fn, input, inplace, **options):
     def array_op(a):  # no graph to record: compute on the array and write it back
         np.copyto(a, fn(Tensor(a), **options)._data, casting="same_kind")
 
-    return _tensor._inplace(name + "_", lambda t: fn(t, **options), array_op)(input)
+    return _inplace_op(name + "_", lambda t: fn(t, **options), array_op)(input)
 
 
 # -- piecewise linear --------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     x = _tensor(input)
     per_channel = (1, c) + (1,) * (len(shape) - 2)
     if training:
-        n = x.size // c
+        n = x.numel() // c
         if n <= 1:
             raise ValueError(f"batch_norm(): expected more than 1 value per channel when "
                              f"training, got input size {shape}")
