@@ -7,8 +7,9 @@ without its dropout (the masks would differ between the sides), BatchNorm in tra
 NumpyCNN is the hand-written limit: im2col (sliding_window_view) and the same batched matmuls
 as F.conv2d forward, the closed-form backward (col2im for the input's gradient), the batch-norm
 backward in closed form, the running statistics updated as PyTorch. EngineCNN is the same
-network in nn, trained by nn.optim.SGD. Parameters in nn's order: conv1 W, bn1 gamma beta,
-conv2 W, bn2 gamma beta, linear W b (the convolutions have no bias, as the example's).
+network in nn, trained by nn.optim.SGD (and, on the compiled side, the same step through
+autograd_mini.compile). Parameters in nn's order: conv1 W, bn1 gamma beta, conv2 W, bn2 gamma
+beta, linear W b (the convolutions have no bias, as the example's).
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -17,6 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 import nn
 
 from .baseline import softmax_cross_entropy
+from .compiled import CompiledStep
 from .engine import TrainStep
 
 EPS, MOMENTUM = 1e-5, 0.1  # BatchNorm2d's defaults
@@ -170,10 +172,14 @@ class EngineCNN(TrainStep):
                 for b in (self.model[i].running_mean, self.model[i].running_var)]
 
 
-def sides(dtype, batches, lr=0.05, seed=0):
-    """Both sides from the same weights, and the batches ((N, 64) rows, labels) as images in
-    `dtype`."""
+def sides(dtype, batches, lr=0.05, seed=0, trace_batches=None):
+    """The three sides from the same weights (numpy, engine, and the engine's step compiled,
+    traced on the image batches or on `trace_batches(image batches)`), and the batches ((N, 64)
+    rows, labels) as images in `dtype`."""
     w = init_weights(seed=seed)
+    images = [(x.reshape(-1, 1, 8, 8).astype(dtype), y) for x, y in batches]
     return ({"numpy": NumpyCNN([a.astype(dtype) for a in w], lr),
-             "engine": EngineCNN(w, lr, dtype)},
-            [(x.reshape(-1, 1, 8, 8).astype(dtype), y) for x, y in batches])
+             "engine": EngineCNN(w, lr, dtype),
+             "compiled": CompiledStep(EngineCNN(w, lr, dtype),
+                                      trace_batches(images) if trace_batches else images)},
+            images)

@@ -4,10 +4,12 @@
 
 Timings on these machines drift by tens of percent between runs; an instruction count repeats
 to a fraction of a percent, so it shows what a change to the engine did. Each workload's side
-(engine, and hand-written numpy) runs in a child process under callgrind twice, once with N steps
-and once with none; the difference over N is one step, imports and set-up cancelled out. One BLAS
-thread, hash seed 0 and no address randomisation make the counts repeat. Instructions are not
-time (a BLAS kernel runs more of them per nanosecond than the interpreter does), so report both.
+(engine, its step compiled by autograd_mini.compile, and hand-written numpy) runs in a child
+process under callgrind twice, once with N steps and once with none; the difference over N is
+one step, imports and set-up (the compiled side's trace and build among them) cancelled out.
+One BLAS thread, hash seed 0 and no address randomisation make the counts repeat. Instructions
+are not time (a BLAS kernel runs more of them per nanosecond than the interpreter does), so
+report both.
 
 The data are synthetic, of the benchmark's shapes (scikit-learn would take minutes to import
 under callgrind). Needs valgrind (Debian: `apt-get install valgrind`) and `setarch`.
@@ -25,15 +27,19 @@ import numpy as np
 from . import baseline, engine, run
 
 WORKLOADS = ("tiny_moons", "mlp_digits", "chain")
+SIDES = ("engine", "compiled", "numpy")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHAIN = 3000  # ops of the chain workload (run.CHAIN_OPS is 1000; more ops, steadier count)
 
 
 def workload(name, side, dtype):
-    """A function doing one step of `name` on `side` ("engine" or "numpy")."""
+    """A function doing one step of `name` on `side` (one of SIDES); the compiled side is traced
+    before it returns."""
     if name == "chain":
         x = np.random.default_rng(2).uniform(-1, 1, (1,)).astype(dtype)
-        f = engine.chain if side == "engine" else baseline.chain
+        f = {"engine": engine.chain, "numpy": baseline.chain}.get(side)
+        if side == "compiled":
+            f = run.compiled_chain(x, CHAIN)[0]
         return lambda: f(x, CHAIN)
     sizes, _, loss, _, _ = run.MLPS[name]
     batch = 100 if name == "tiny_moons" else 128
@@ -41,7 +47,7 @@ def workload(name, side, dtype):
     x = rng.standard_normal((batch, sizes[0])).astype(dtype)
     y = (rng.standard_normal((batch, 1)).astype(dtype) if loss == "mse"
          else rng.integers(0, sizes[-1], batch))
-    m = run.mlp_models(name, dtype)[side]
+    m = run.mlp_models(name, dtype, trace_batches=[(x, y)] if side == "compiled" else None)[side]
     return lambda: m.step(x, y)
 
 
@@ -80,18 +86,19 @@ def main(argv=None):
                          f"(Debian: apt-get install valgrind util-linux)")
     print(f"instructions per step, {a.dtype}, one BLAS thread (callgrind)")
     for name in a.workloads or WORKLOADS:  # compile the bytecode first: not counted in either
-        for side in ("engine", "numpy"):
+        for side in SIDES:
             subprocess.run([sys.executable, "-m", "benchmarks.instructions", "--child", name,
                             side, a.dtype, "0"], check=True, cwd=ROOT)
     pool = concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2)  # the children run apart
     for name in a.workloads or WORKLOADS:
         steps = a.steps or (3 if name == "chain" else 100)
         runs = {(side, n): pool.submit(count, name, side, a.dtype, n)
-                for side in ("engine", "numpy") for n in (steps, 0)}
+                for side in SIDES for n in (steps, 0)}
         per = {side: (runs[side, steps].result() - runs[side, 0].result()) / steps
-               for side in ("engine", "numpy")}
-        print(f"{name:12} engine {per['engine']:14,.0f}  numpy {per['numpy']:14,.0f}  "
-              f"engine/numpy {per['engine'] / per['numpy']:.3f}")
+               for side in SIDES}
+        print(f"{name:12} engine {per['engine']:14,.0f}  compiled {per['compiled']:14,.0f}  "
+              f"numpy {per['numpy']:14,.0f}  engine/numpy {per['engine'] / per['numpy']:.3f}  "
+              f"compiled/numpy {per['compiled'] / per['numpy']:.3f}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
-"""Run the benchmark: every workload, engine against hand-written numpy (and PyTorch if present).
+"""Run the benchmark: every workload, engine and compiled step against hand-written numpy (and
+PyTorch if present).
 
     python -m benchmarks.run [--quick] [--dtype float32|float64|both] [--steps N] [--json PATH]
                              [--threads N] [--no-torch]
 
 Each workload is timed side by side in one process: the sides alternate in blocks of steps, so
 machine noise hits all of them alike. The figures are the median step time after warm-up and the
-ratio engine / numpy: the median over rounds of the ratio of adjacent blocks' medians. Before
-timing, one step from identical weights is checked in float64: the engine's gradients and
-updated weights must equal the hand-written ones (relative 1e-10).
+ratio side / numpy: the median over rounds of the ratio of adjacent blocks' medians. The
+compiled side is the engine's step through `autograd_mini.compile` (benchmarks/compiled.py):
+its trace and build (the first call of each signature) is timed apart, in seconds and in eager
+steps, and is not in its step time. Before timing, one step from identical weights is checked in
+float64: the engine's and the compiled program's gradients and updated weights must equal the
+hand-written ones (relative 1e-10).
 `--quick` runs the checks plus a few timed steps (a smoke test; its ratios mean nothing).
 """
 import argparse
@@ -24,10 +28,11 @@ import tracemalloc
 
 import numpy as np
 
-from . import baseline, cnn, engine, reference_torch
+from . import baseline, cnn, compiled, engine, reference_torch
 
 TOL = 1e-10  # float64 agreement with the hand-written baseline (relative, per array)
-SIDES = ("engine", "numpy", "torch")
+SIDES = ("engine", "compiled", "numpy", "torch")
+CHECKED = ("engine", "compiled")  # the sides a failed check stops the run for
 
 
 # -- data and initial weights (shared by every side) -------------------------------------------
@@ -70,23 +75,36 @@ CHAIN_OPS = 1000
 DEEP = (10**3, 10**4, 10**5)
 
 
-def mlp_models(name, dtype, with_torch=False):
-    """Fresh models on every side from the same initial weights, in `dtype`."""
+def mlp_models(name, dtype, with_torch=False, trace_batches=None):
+    """Fresh models on every side from the same initial weights, in `dtype`; with
+    `trace_batches`, the compiled side too, traced on them."""
     sizes, act, loss, lr, _ = MLPS[name]
     w = init_weights(sizes, seed=sum(sizes))
     models = {"engine": engine.EngineMLP(w, act, loss, lr, dtype),
               "numpy": baseline.NumpyMLP([(W.astype(dtype), b.astype(dtype)) for W, b in w],
                                          act, loss, lr)}
+    if trace_batches is not None:
+        models["compiled"] = compiled.CompiledStep(engine.EngineMLP(w, act, loss, lr, dtype),
+                                                   trace_batches)
     if with_torch:
         models["torch"] = reference_torch.TorchMLP(w, act, loss, lr, dtype)
     return models
 
 
-def mlp_sides(name, dtype, with_torch):
-    """mlp_models, and the same batches in `dtype`."""
+def reversed_rows(batches):
+    """The batches with their rows in reverse order: the same signatures, other values. The
+    checks trace on these, so a program that kept a value of its trace (a mask, a one-hot)
+    fails them."""
+    return [(x[::-1].copy(), y[::-1].copy()) for x, y in batches]
+
+
+def mlp_sides(name, dtype, with_torch, trace_batches=None):
+    """mlp_models, and the same batches in `dtype`; the compiled side is traced on the batches
+    themselves, or on `trace_batches(batches)`."""
     _, _, loss, _, data = MLPS[name]
     batches = [(x.astype(dtype), y.astype(dtype) if loss == "mse" else y) for x, y in data()]
-    return mlp_models(name, dtype, with_torch), batches
+    traced = trace_batches(batches) if trace_batches else batches
+    return mlp_models(name, dtype, with_torch, traced), batches
 
 
 def chain_sides(with_torch):
@@ -94,6 +112,13 @@ def chain_sides(with_torch):
     if with_torch:
         sides["torch"] = reference_torch.chain
     return sides
+
+
+def compiled_chain(x, n, traced_at=None):
+    """The compiled n-op chain on x, as a function of x like the other chain sides (its first
+    value is the sum of the chain's output), and its trace and build in seconds."""
+    c = compiled.CompiledChain(x if traced_at is None else traced_at, n)
+    return (lambda x, n: c(x)), c.build_seconds[0]
 
 
 # -- correctness -------------------------------------------------------------------------------
@@ -108,7 +133,7 @@ def rel_err(a, b):
 
 def check_mlp(name, with_torch):
     """One float64 step from identical weights: gradients and updated weights vs numpy."""
-    models, batches = mlp_sides(name, np.float64, with_torch)
+    models, batches = mlp_sides(name, np.float64, with_torch, reversed_rows)
     x, y = batches[0]
     ref = models.pop("numpy")
     ref.keep_grads = True
@@ -120,27 +145,34 @@ def check_mlp(name, with_torch):
         errs += [rel_err(a, b) for a, b in zip(m.weights(), ref.weights(), strict=True)]
         out[side] = max(errs)
     # dtype is preserved: a float32 step leaves float32 weights and gradients
-    m32, b32 = mlp_sides(name, np.float32, False)
-    m32["engine"].step(*b32[0])
-    kept = all(a.dtype == np.float32 for a in m32["engine"].weights() + m32["engine"].gradients())
+    m32, b32 = mlp_sides(name, np.float32, False, reversed_rows)
+    kept = True
+    for side in CHECKED:
+        m32[side].step(*b32[0])
+        kept &= all(a.dtype == np.float32 for a in m32[side].weights() + m32[side].gradients())
     return out, kept
 
 
 def check_cnn():
     """The cnn_digits step (float64, identical weights): loss, gradients, updated weights and
     batch-norm running statistics vs numpy; and a float32 step keeps float32."""
-    models, batches = cnn.sides(np.float64, data_digits())
-    ref, m = models["numpy"], models["engine"]
+    models, batches = cnn.sides(np.float64, data_digits(), trace_batches=reversed_rows)
+    ref = models.pop("numpy")
     ref.keep_grads = True
-    errs = [rel_err(m.step(*batches[0]).item(), ref.step(*batches[0]))]
-    for a, b in ((m.gradients(), ref.gradients()), (m.weights(), ref.weights()),
-                 (m.buffers(), ref.buffers())):
-        errs += [rel_err(u, v) for u, v in zip(a, b, strict=True)]
-    m32 = cnn.sides(np.float32, data_digits())
-    m32[0]["engine"].step(*m32[1][0])
-    kept = all(a.dtype == np.float32 for a in m32[0]["engine"].weights()
-               + m32[0]["engine"].gradients())
-    return {"engine": max(errs)}, kept
+    ref_loss = ref.step(*batches[0])
+    out = {}
+    for side, m in models.items():
+        errs = [rel_err(m.step(*batches[0]).item(), ref_loss)]
+        for a, b in ((m.gradients(), ref.gradients()), (m.weights(), ref.weights()),
+                     (m.buffers(), ref.buffers())):
+            errs += [rel_err(u, v) for u, v in zip(a, b, strict=True)]
+        out[side] = max(errs)
+    m32, b32 = cnn.sides(np.float32, data_digits(), trace_batches=reversed_rows)
+    kept = True
+    for side in CHECKED:
+        m32[side].step(*b32[0])
+        kept &= all(a.dtype == np.float32 for a in m32[side].weights() + m32[side].gradients())
+    return out, kept
 
 
 def check_chain(shape, with_torch):
@@ -151,7 +183,11 @@ def check_chain(shape, with_torch):
         if side != "numpy":
             o, g = fn(x, CHAIN_OPS)
             out[side] = max(rel_err(o, ref_out), rel_err(g, ref_g))
-    return out
+    # the compiled chain returns sum(output) and its gradient; traced at other values
+    fn, _ = compiled_chain(x, CHAIN_OPS, traced_at=x * 0.5)
+    o, g = fn(x, CHAIN_OPS)
+    out["compiled"] = max(rel_err(o, ref_out.sum()), rel_err(g, ref_g))
+    return {k: out[k] for k in SIDES if k in out}
 
 
 def check_hvp():
@@ -214,21 +250,23 @@ def peak_bytes(fn):
 
 
 def bench_mlp(name, dtype, steps, warmup, with_torch):
+    """Timings and ratios (interleaved's), and the compiled side's trace and build in seconds
+    (its first signature's)."""
     models, batches = mlp_sides(name, dtype, with_torch)
     fns = {}
     for side, m in sorted(models.items(), key=lambda kv: kv[0] != "numpy"):
         it = itertools.cycle(batches)
         fns[side] = lambda m=m, it=it: m.step(*next(it))
-    return interleaved(fns, steps, warmup)
+    return interleaved(fns, steps, warmup) + (models["compiled"].build_seconds[0],)
 
 
 def bench_cnn(dtype, steps, warmup):
     models, batches = cnn.sides(dtype, data_digits())
     fns = {}
-    for side in ("numpy", "engine"):
+    for side in ("numpy", "engine", "compiled"):
         it = itertools.cycle(batches)
         fns[side] = lambda m=models[side], it=it: m.step(*next(it))
-    return interleaved(fns, steps, warmup)
+    return interleaved(fns, steps, warmup) + (models["compiled"].build_seconds[0],)
 
 
 def bench_hvp(dtype, steps, warmup):
@@ -242,19 +280,27 @@ def bench_hvp(dtype, steps, warmup):
                        steps, warmup)
 
 
+def chain_fns(x, n, with_torch):
+    """Each side's chain as a function of nothing, and the compiled chain's trace and build."""
+    sides = chain_sides(with_torch)
+    sides["compiled"], build = compiled_chain(x, n)
+    return {k: (lambda f=f: f(x, n)) for k, f in sides.items()}, build
+
+
 def bench_chain(shape, dtype, steps, warmup, with_torch):
     x = np.random.default_rng(2).uniform(-1, 1, shape).astype(dtype)
-    fns = {k: (lambda f=f: f(x, CHAIN_OPS)) for k, f in chain_sides(with_torch).items()}
-    return interleaved(fns, steps, warmup)
+    fns, build = chain_fns(x, CHAIN_OPS, with_torch)
+    return interleaved(fns, steps, warmup) + (build,)
 
 
 def bench_deep(n, dtype, reps, with_torch):
-    """Median time of a forward+backward chain of n ops on shape (1,), and its peak memory."""
+    """Median time of a forward+backward chain of n ops on shape (1,), the compiled chain's
+    trace and build, and each side's peak memory (the compiled side's without its build)."""
     x = np.full(1, 0.5, dtype=dtype)
-    fns = {k: (lambda f=f: f(x, n)) for k, f in chain_sides(with_torch).items()}
+    fns, build = chain_fns(x, n, with_torch)
     t = interleaved(fns, reps, warmup=1, block=1)
     mem = {k: peak_bytes(f) for k, f in fns.items() if k != "torch"}  # torch's C++ heap is untraced
-    return t + (mem,)
+    return t + (build, mem)
 
 
 def mlp_memory(name, dtype):
@@ -268,7 +314,7 @@ def mlp_memory(name, dtype):
     gc.collect()
     tracemalloc.start()
     try:
-        models, batches = mlp_sides(name, dtype, False)
+        models, batches = mlp_sides(name, dtype, False)  # the compiled side traced here
         out = {}
         for side, m in models.items():
             gc.collect()
@@ -322,10 +368,13 @@ def environment():
 
 # -- the run -----------------------------------------------------------------------------------
 
-def run(quick=False, dtypes=("float32", "float64"), steps=None, with_torch=None, log=print):
-    """Run the checks and the timings; return a JSON-ready dict. Raises if a check fails."""
+def run(quick=False, dtypes=("float32", "float64"), steps=None, with_torch=None, log=print,
+        deep_max=None):
+    """Run the checks and the timings; return a JSON-ready dict. Raises if a check fails.
+    `deep_max`: the longest deep_chain timed (default 10^5, quick 10^3)."""
     if with_torch is None:
         with_torch = reference_torch.torch is not None
+    deep_max = deep_max or (DEEP[0] if quick else DEEP[-1])
     steps = steps or (5 if quick else 200)
     warmup = 2 if quick else 20
     res = {"environment": environment(), "quick": quick, "steps": steps, "warmup": warmup,
@@ -337,17 +386,14 @@ def run(quick=False, dtypes=("float32", "float64"), steps=None, with_torch=None,
     for name in MLPS:
         errs, kept = check_mlp(name, with_torch)
         res["checks"][name] = {"max_rel_err": errs, "float32_preserved": kept}
-        if errs["engine"] > TOL or not kept:
-            failures.append(f"{name}: rel err {errs['engine']:.1e}, float32 kept {kept}")
+        failures += _failed(name, errs, kept)
     errs, kept = check_cnn()
     res["checks"]["cnn_digits"] = {"max_rel_err": errs, "float32_preserved": kept}
-    if errs["engine"] > TOL or not kept:
-        failures.append(f"cnn_digits: rel err {errs['engine']:.1e}, float32 kept {kept}")
+    failures += _failed("cnn_digits", errs, kept)
     for shape in ((1,), (1000,)):
         errs = check_chain(shape, with_torch)
         res["checks"][f"op_overhead{shape}"] = {"max_rel_err": errs}
-        if errs["engine"] > TOL:
-            failures.append(f"op_overhead{shape}: rel err {errs['engine']:.1e}")
+        failures += _failed(f"op_overhead{shape}", errs)
     hvp_err = check_hvp()
     if hvp_err > 1e-6:
         failures.append(f"hvp: rel err {hvp_err:.1e} against differences of gradients")
@@ -367,21 +413,32 @@ def run(quick=False, dtypes=("float32", "float64"), steps=None, with_torch=None,
         for shape in ((1,), (1000,)):
             t = bench_chain(shape, dtype, steps, warmup, with_torch)
             _record(res, f"op_overhead{shape}", dt, t, log, per_op=CHAIN_OPS)
-        for n in DEEP[:1] if quick else DEEP:
+        for n in [n for n in DEEP if n <= deep_max]:
             reps = 2 if quick else max(3, min(50, 10**5 // n * 2))
             *t, mem = bench_deep(n, dtype, reps, with_torch)
             _record(res, f"deep_chain 10^{len(str(n)) - 1}", dt, t, log, per_op=n, mem=mem)
         _record(res, "hvp mlp_digits", dt, bench_hvp(dtype, steps, warmup), log)
         m = mlp_memory("mlp_wide", dtype)
-        res["memory"][f"mlp_wide {dt}"] = {**m, "ratio": m["engine"] / m["numpy"]}
+        res["memory"][f"mlp_wide {dt}"] = {**m, "ratio": m["engine"] / m["numpy"],
+                                           "compiled_ratio": m["compiled"] / m["numpy"]}
     if hasattr(os, "getloadavg"):
         res["environment"]["load_average_at_end"] = os.getloadavg()
     return res
 
 
+def _failed(name, errs, kept=True):
+    return [f"{name}: {side} rel err {errs[side]:.1e}" for side in CHECKED
+            if errs[side] > TOL] + ([] if kept else [f"{name}: float32 not kept"])
+
+
 def _record(res, name, dtype, timing, log, per_op=None, mem=None):
-    t, ratio = timing
+    t, ratio, *build = timing
     row = {"workload": name, "dtype": dtype, "seconds": t, "ratio": ratio["engine"]}
+    if "compiled" in t:
+        row["compiled_ratio"] = ratio["compiled"]
+        # the first call of the compiled side's first signature, in seconds and in eager steps
+        row["build_seconds"] = build[0]
+        row["build_eager_steps"] = build[0] / t["engine"]
     if "torch" in t:
         row["torch_ratio"] = ratio["torch"]
     if per_op:
@@ -389,32 +446,42 @@ def _record(res, name, dtype, timing, log, per_op=None, mem=None):
     if mem:
         row["peak_bytes"] = mem
     res["timings"].append(row)
-    log(f"{name:20s} {dtype}  engine/numpy {row['ratio']:.2f}")
+    log(f"{name:20s} {dtype}  engine/numpy {row['ratio']:.2f}"
+        + (f"  compiled/numpy {row['compiled_ratio']:.2f}" if "compiled_ratio" in row else ""))
 
 
 def table(res):
     """The results as an aligned text table."""
     torch = any("torch_ratio" in r for r in res["timings"])
-    head = ["workload", "dtype", "engine", "numpy", "engine/numpy"] + (
-        ["torch", "torch/numpy"] if torch else []) + ["note"]
+    head = ["workload", "dtype", "engine", "compiled", "numpy", "engine/numpy",
+            "compiled/numpy"] + (["torch", "torch/numpy"] if torch else []) + ["note"]
     rows = []
     for r in res["timings"]:
         s = r["seconds"]
-        note = ""
+        notes = []
+        if "build_seconds" in r:
+            notes.append(f"trace+build {_fmt(r['build_seconds'])} = "
+                         f"{r['build_eager_steps']:.0f} eager steps")
         if "us_per_op" in r:
-            note = f"{r['us_per_op']['engine']:.2f} vs {r['us_per_op']['numpy']:.2f} us/op"
+            u = r["us_per_op"]
+            notes.append(f"{u['engine']:.2f} / {u['compiled']:.2f} / {u['numpy']:.2f} us/op")
         if r["workload"].startswith("hvp"):
-            note = "H v vs one gradient, both by the engine: the ratio is H v in gradients"
+            notes.append("H v vs one gradient, both by the engine: the ratio is H v in gradients")
         if "peak_bytes" in r:
             p = r["peak_bytes"]
-            note += f"; peak {p['engine'] / 2**20:.2f} vs {p['numpy'] / 2**20:.2f} MiB"
-        row = [r["workload"], r["dtype"], _fmt(s["engine"]), _fmt(s["numpy"]), f"{r['ratio']:.2f}"]
+            notes.append(f"peak {p['engine'] / 2**20:.2f} / {p['compiled'] / 2**20:.2f} / "
+                         f"{p['numpy'] / 2**20:.2f} MiB")
+        row = [r["workload"], r["dtype"], _fmt(s["engine"]),
+               _fmt(s["compiled"]) if "compiled" in s else "-", _fmt(s["numpy"]),
+               f"{r['ratio']:.2f}",
+               f"{r['compiled_ratio']:.2f}" if "compiled_ratio" in r else "-"]
         if torch:
             row += [_fmt(s["torch"]), f"{r['torch_ratio']:.2f}"] if "torch" in s else ["-", "-"]
-        rows.append(row + [note])
+        rows.append(row + ["; ".join(notes)])
     for k, m in res["memory"].items():
         row = [f"peak memory {k.split()[0]}", k.split()[1], f"{m['engine'] / 2**20:.2f} MiB",
-               f"{m['numpy'] / 2**20:.2f} MiB", f"{m['ratio']:.2f}"]
+               f"{m['compiled'] / 2**20:.2f} MiB", f"{m['numpy'] / 2**20:.2f} MiB",
+               f"{m['ratio']:.2f}", f"{m['compiled_ratio']:.2f}"]
         rows.append(row + (["-", "-"] if torch else []) + ["one step in a loop, tracemalloc"])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
@@ -434,6 +501,8 @@ def main(argv=None):
                    help="where to write the results (default: benchmarks/results.json)")
     p.add_argument("--threads", type=int, help="limit BLAS (and torch) threads, threadpoolctl")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    p.add_argument("--deep-max", type=int, choices=DEEP,
+                   help="the longest deep_chain to time (default 10^5, quick 10^3)")
     a = p.parse_args(argv)
     dtypes = ("float32", "float64") if a.dtype == "both" else (a.dtype,)
     if a.threads:
@@ -441,7 +510,7 @@ def main(argv=None):
         threadpool_limits(a.threads)  # kept for the whole run
         if reference_torch.torch is not None:
             reference_torch.torch.set_num_threads(a.threads)
-    res = run(a.quick, dtypes, a.steps, False if a.no_torch else None)
+    res = run(a.quick, dtypes, a.steps, False if a.no_torch else None, deep_max=a.deep_max)
     env = res["environment"]
     blas = env["blas"] if isinstance(env["blas"], list) else []
     print(f"\nPython {env['python']}, numpy {env['numpy']}, {env['cpu']} "

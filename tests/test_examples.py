@@ -19,7 +19,7 @@ for _module in ("sklearn", "matplotlib", "tqdm"):
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ["doc000_breast_cancer", "doc001_softmax", "doc002_1d_fit", "doc002_exercise_cv",
             "doc003_xor", "doc004_abs", "digits", "quickstart", "manual_vs_autodiff",
-            "draw_graphs", "training_health"]
+            "draw_graphs", "training_health", "compiled_digits"]
 WRITES_NOTHING = {"manual_vs_autodiff"}  # takes no --out
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -120,6 +120,27 @@ def test_digits_accuracy_and_curves(runs):
     out, folder = result(runs, "digits")
     assert number(r"test accuracy: ([\d.]+)", out) >= 0.85     # 3 epochs; 30 give >= 0.96
     assert_png(folder / "digits_curves.png")
+
+
+def test_compiled_digits_prints_its_program_and_matches_the_eager_run(runs):
+    out, folder = result(runs, "compiled_digits")
+    assert [p.name for p in folder.iterdir()] == ["compiled_digits_step.py"]
+    source = (folder / "compiled_digits_step.py").read_text()
+    assert source in out  # the program is printed as written
+    assert re.search(r"^def step\(W_0_weight, W_0_bias, W_2_weight, W_2_bias, x, y\):", source,
+                     re.M)
+    assert "g_0_weight = g_linear1.T @ x" in source
+    imports = [ln for ln in source.splitlines() if re.match(r"\s*(import|from)\s", ln)]
+    assert imports == ["import numpy as np"]
+    eager_acc = number(r"test accuracy: eager ([\d.]+)", out)
+    assert number(r"test accuracy: eager [\d.]+, compiled ([\d.]+)", out) == eager_acc
+    assert eager_acc >= 0.85  # examples/digits.py's run: same seed, batches and optimizer
+    assert number(r"largest relative difference of the training losses: (\S+)", out) <= 1e-12
+    assert number(r"largest difference of the final weights: (\S+)", out) <= 1e-10
+    t_eager = number(r"eager ([\d.]+) us, compiled", out)
+    t_comp = number(r"compiled ([\d.]+) us, compiled/eager", out)
+    assert number(r"compiled/eager ([\d.]+)", out) == pytest.approx(t_comp / t_eager, abs=0.01)
+    assert number(r"trace and build \(batch of 32\): ([\d.]+) ms", out) > 0
 
 
 def test_quickstart_table_training_and_files(runs):
