@@ -2,7 +2,7 @@
 PyTorch if present).
 
     python -m benchmarks.run [--quick] [--dtype float32|float64|both] [--steps N] [--json PATH]
-                             [--threads N] [--no-torch]
+                             [--threads N] [--no-torch] [--clock wall|cpu] [--deep-max N]
 
 Each workload is timed side by side in one process: the sides alternate in blocks of steps, so
 machine noise hits all of them alike. The figures are the median step time after warm-up and the
@@ -208,8 +208,14 @@ def check_hvp():
 
 # -- timing ------------------------------------------------------------------------------------
 
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+CLOCK = ["wall"]  # the clock interleaved reads (main's --clock)
+
+
 def interleaved(fns, steps, warmup, block=5):
-    """Time the functions in alternating blocks of `block` calls each.
+    """Time the functions in alternating blocks of `block` calls each, by the clock CLOCK[0]
+    names ("cpu": this process's CPU time, which a machine busy with other processes does not
+    inflate as it inflates the wall time of every call longer than the scheduler's slice).
 
     Returns ({side: median seconds per call}, {side: median over rounds of the side's block
     median divided by the first side's}). The per-round ratio pairs blocks run moments apart,
@@ -221,7 +227,7 @@ def interleaved(fns, steps, warmup, block=5):
     times = {k: [] for k in fns}
     ratios = {k: [] for k in fns}
     names = list(fns)
-    clock = time.perf_counter
+    clock = CLOCKS[CLOCK[0]]
     for r in range(-(-steps // block)):
         for k in names[r % len(names):] + names[:r % len(names)]:
             fn, ts = fns[k], times[k]
@@ -378,6 +384,7 @@ def run(quick=False, dtypes=("float32", "float64"), steps=None, with_torch=None,
     steps = steps or (5 if quick else 200)
     warmup = 2 if quick else 20
     res = {"environment": environment(), "quick": quick, "steps": steps, "warmup": warmup,
+           "clock": CLOCK[0],
            "checks": {}, "timings": [], "memory": {}}
     if not with_torch:
         log("PyTorch not installed: skipping the PyTorch reference")
@@ -501,10 +508,15 @@ def main(argv=None):
                    help="where to write the results (default: benchmarks/results.json)")
     p.add_argument("--threads", type=int, help="limit BLAS (and torch) threads, threadpoolctl")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    p.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+                   help="time by the wall clock (default) or by the process's CPU time, "
+                        "steadier on a machine busy with other work (use with --threads 1)")
     p.add_argument("--deep-max", type=int, choices=DEEP,
                    help="the longest deep_chain to time (default 10^5, quick 10^3)")
     a = p.parse_args(argv)
     dtypes = ("float32", "float64") if a.dtype == "both" else (a.dtype,)
+    CLOCK[0] = a.clock
+    compiled.clock = CLOCKS[a.clock]
     if a.threads:
         from threadpoolctl import threadpool_limits
         threadpool_limits(a.threads)  # kept for the whole run
@@ -518,7 +530,8 @@ def main(argv=None):
           + ", ".join(f"{b['internal_api']} {b['version']} {b['num_threads']} threads"
                       for b in blas)
           + (f"; torch {env['torch']}" if env["torch"] else "")
-          + f"; median of {res['steps']} steps; engine at {env.get('commit')}"
+          + f"; median of {res['steps']} steps ({res['clock']} clock); engine at "
+            f"{env.get('commit')}"
           + (" (modified)" if env.get("dirty") else "")
           + (f"; load average {env['load_average_at_start'][0]:.1f} at start, "
              f"{env['load_average_at_end'][0]:.1f} at end" if "load_average_at_end" in env else ""))

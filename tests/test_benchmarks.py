@@ -132,10 +132,11 @@ def test_hvp_agrees_with_differences_of_gradients_and_the_check_catches_a_wrong_
 def test_quick_run_from_the_command_line(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick", "--dtype", "float64", "--json",
-         str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--dtype", "float64", "--clock", "cpu",
+         "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     res = json.loads(out.read_text())
+    assert res["clock"] == "cpu" and "(cpu clock)" in proc.stdout
     names = {r["workload"] for r in res["timings"]}
     assert {"mlp_digits", "mlp_wide", "tiny_moons", "op_overhead(1,)", "op_overhead(1000,)",
             "deep_chain 10^3", "hvp mlp_digits", "cnn_digits"} <= names
