@@ -27,6 +27,7 @@ import warnings
 
 import numpy as np
 
+from . import graph as _graph
 from . import losses as _losses
 from . import primitives as _P
 from . import tape as _tape
@@ -830,6 +831,10 @@ class _Builder:
 
         for v, name in self.inputs:
             v.name = take(name)
+        # forward values whose gradient the program computes keep a name (z1 beside g_z1), as a
+        # person writes them, even when used once
+        graded = {id(self.alias.get(op.out.grad_of, op.out.grad_of)) for op in self.ops
+                  if op.out is not None and op.out.grad_of is not None}
         for op in self.ops:
             t = op.out.tensor if op.out is not None else None
             if t is not None and t.name and not op.out.hint:
@@ -847,7 +852,7 @@ class _Builder:
                 v.name = take(v.hint)
             elif op.block is None and op.kind == "prim":
                 k = kinds[op.fn.name] = kinds.get(op.fn.name, 0) + 1
-                v.name = take(f"{op.fn.name}{k}") if v.uses != 1 else None
+                v.name = take(f"{op.fn.name}{k}") if v.uses != 1 or id(v) in graded else None
             # other temporaries: inlined when used once, else named on emission
         self.take = take
 
@@ -1057,18 +1062,20 @@ class _Part:
         self.part = part
 
 
-def _clause(prim, v):
-    """The part of `prim`'s rule for the input whose gradient `v` is (all of it otherwise):
-    linear's "dW = g.T @ x" for the line that computes dW."""
-    rule = prim.rule.split("  (")[0] if prim.rule.endswith(")") and "  (" in prim.rule \
-        else prim.rule  # without the legend "(x = input, ...)" that follows the last clause
+def _clause(prim, v, rule=None):
+    """The part of the rule (`prim`'s, or the one given: graph.rule_of's textbook form) for the
+    input whose gradient `v` is (all of it otherwise): linear's "dW = g.T @ x" for the line that
+    computes dW."""
+    whole = prim.rule if rule is None else rule
+    rule = whole.split("  (")[0] if whole.endswith(")") and "  (" in whole \
+        else whole  # without the legend "(x = input, ...)" that follows the last clause
     parts = re.split(r", (?=d\w* = )", rule)
     i = None if v is None else v.part
     if i is None or len(parts) < 2:
-        return prim.rule
+        return whole
     k = sum(f is not None for f in prim.vjps[:i])  # inputs without a VJP have no part
     return parts[k] if len(parts) == sum(f is not None for f in prim.vjps) and k < len(parts) \
-        else prim.rule
+        else whole
 
 
 _FAST = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
@@ -1461,7 +1468,7 @@ class CompiledStep:
             comment = ""
             if op.block is not None and op.block is not True:
                 prim = op.block.prim
-                comment = f"  # {prim.name}: {_clause(prim, op.out)}"
+                comment = f"  # {prim.name}: {_clause(prim, op.out, _graph.rule_of(op.block))}"
             out.append(f"    {text}{comment}")
             if op.out is not None:
                 out += alias_lines(op.out)

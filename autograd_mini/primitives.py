@@ -107,8 +107,9 @@ def _promote(a, b):
         hi, lo = (a, b) if a.ndim else (b, a)
         higher = _KIND.get(lo.dtype.kind, 3) > _KIND.get(hi.dtype.kind, 3)
         dtype = promote_types(hi.dtype, lo.dtype) if higher else hi.dtype
-    return (a if a.dtype == dtype else a.astype(dtype),
-            b if b.dtype == dtype else b.astype(dtype))
+    # a bool operand needs no cast: numpy gives the other's dtype, as PyTorch (g * mask)
+    return (a if a.dtype == dtype or a.dtype.kind == "b" else a.astype(dtype),
+            b if b.dtype == dtype or b.dtype.kind == "b" else b.astype(dtype))
 
 
 _PUBLIC = {"x": "input", "a": "input", "b": "other"}  # the rules' names -> PyTorch's keywords
