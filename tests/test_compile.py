@@ -637,3 +637,23 @@ def test_anomaly_mode_runs_the_step_eagerly_and_says_so():
     with am.detect_anomaly(), pytest.warns(RuntimeWarning, match="eagerly"):
         with pytest.raises(RuntimeError, match="log"):
             am.compile(lambda x: x.log().sum())(-np.ones(2))
+
+
+# -- the op-list loop that runs very long programs, on short ones --------------------------------
+
+@pytest.mark.parametrize("test", [
+    lambda: test_benchmark_mlps_match_eager("mlp_digits", np.float64),
+    lambda: test_cnn_with_batchnorm_and_dropout_matches_eager_from_one_seed(np.float64),
+    lambda: test_batchnorm_statistics_after_several_calls(np.float32),
+    test_labels_are_checked_at_every_call, test_a_call_that_raises_changes_no_buffer,
+    lambda: test_an_index_computed_from_the_inputs_is_a_program_operand(np.float64),
+    test_grads_accumulate_and_unused_params_keep_theirs,
+    test_without_params_returns_outputs_and_python_values_are_part_of_the_signature],
+    ids=["mlp_digits", "cnn", "batchnorm", "labels", "raises", "index", "accumulate",
+         "no_params"])
+def test_op_list_loop_gives_the_sources_results(test, monkeypatch):
+    """Programs longer than _LONG lines run as a loop over an op list, its slots reused once
+    a value is dead: with _LONG = 0 every program does, and must give eager's numbers,
+    checks, errors and buffers."""
+    monkeypatch.setattr(sys.modules["autograd_mini.compile"], "_LONG", 0)
+    test()
