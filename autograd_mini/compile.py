@@ -665,6 +665,7 @@ _UFUNCS = {"exp": "np.exp", "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs",
            "sign": "np.sign", "tanh": "np.tanh", "sin": "np.sin", "cos": "np.cos",
            "log1p": "np.log1p", "expm1": "np.expm1", "maximum": "np.maximum",
            "where": "np.where", "atan2": "np.arctan2"}
+_PY_NUMBERS = (float, int, bool)
 _NOOPS = {"to", "reshape", "expand", "transpose", "mul", "div", "add", "sub"}
 _COMPARE = {np.equal: "==", np.not_equal: "!=", np.less: "<", np.less_equal: "<=",
             np.greater: ">", np.greater_equal: ">="}
@@ -713,27 +714,35 @@ class _Builder:
     # simplification: fold, drop no-ops, share common subexpressions, remove dead code
     def simplify(self):
         seen, kept, alias = {}, [], self.alias
+        get, binary, noops = alias.get, _BINARY, _NOOPS
         for op in self.tr.ops:  # alias values are resolved when set: one look-up each
-            ins = op.ins = [alias.get(r, r) for r in op.ins]
+            ins = op.ins = [get(r, r) for r in op.ins]
             if op.pure:
-                if op.kind == "prim" and not any(type(r) is Var for r in ins):
-                    alias[op.out] = Const(op.out.array)
-                    continue
-                if op.kind == "prim" and op.fn.name in _BINARY and len(ins) == 2 \
-                        and any(type(r) is Const for r in ins):
-                    self.scalars(op)
-                same = self.noop(op) if op.kind == "prim" and op.fn.name in _NOOPS else None
-                if same is not None:
-                    alias[op.out] = same
-                    continue
+                if op.kind == "prim":
+                    n_var = 0
+                    for r in ins:
+                        if type(r) is Var:
+                            n_var += 1
+                    if not n_var:
+                        alias[op.out] = Const(op.out.array)
+                        continue
+                    name = op.fn.name
+                    if n_var < len(ins) and name in binary and len(ins) == 2:
+                        self.scalars(op)
+                    if name in noops:
+                        same = self.noop(op)
+                        if same is not None:
+                            alias[op.out] = same
+                            continue
                 key = self.key(op)
                 if key is not None:
-                    if key in seen:
-                        alias[op.out] = seen[key]
+                    known = seen.get(key)
+                    if known is not None:
+                        alias[op.out] = known
                         continue
                     seen[key] = op.out
             kept.append(op)
-        outs = [alias.get(r, r) for r in self.outputs]
+        outs = [get(r, r) for r in self.outputs]
         live = {id(r) for r in outs if type(r) is Var}
         ops = []
         for op in reversed(kept):
@@ -756,6 +765,8 @@ class _Builder:
         out = op.out.array
         for k in (0, 1):
             c, other = op.ins[k], op.ins[1 - k]
+            if type(c) is not Const or type(c.value) in _PY_NUMBERS:
+                continue
             if isinstance(c, Const) and isinstance(c.value, (_ndarray, np.generic)) \
                     and isinstance(other, Var) and other.array.shape == out.shape \
                     and other.array.dtype == out.dtype and np.ndim(c.value) <= out.ndim \
@@ -801,7 +812,9 @@ class _Builder:
             unit = 0 if name in ("add", "sub") else 1
             for k in ((0, 1) if name in ("mul", "add") else (1,)):
                 c, other = ins[k], ins[1 - k]
-                if isinstance(c, Const) and isinstance(other, Var) \
+                if type(c) is not Const or type(c.value) in _PY_NUMBERS and c.value != unit:
+                    continue  # the common case, decided without numpy
+                if isinstance(other, Var) \
                         and other.array.shape == out.shape and other.array.dtype == out.dtype \
                         and np.ndim(c.value) <= out.ndim and _is(c.value, unit):
                     return other
@@ -1111,12 +1124,20 @@ def _interpreter(b, inputs):
         slot[id(v)] = i
     n = n_in
 
+    consts = {}  # a Python number's (type, value) -> its slot: one slot per distinct constant
+
     def index(r):
         nonlocal n
         if type(r) is Var:
             return slot[id(r)]
-        values.append((n, _P._constant(r.value) if isinstance(r.value, np.generic)
-                       else r.value))
+        v = r.value
+        key = (type(v), v) if type(v) in _PY_NUMBERS and v and v == v else None  # not 0.0/-0.0
+        if key is not None:
+            i = consts.get(key)
+            if i is not None:
+                return i
+            consts[key] = n
+        values.append((n, _P._constant(v) if isinstance(v, np.generic) else v))
         n += 1
         return n - 1
 
@@ -1136,7 +1157,8 @@ def _interpreter(b, inputs):
             else:
                 out = slot[id(op.out)] = n
                 n += 1
-        f = _callable(op)
+        f = _FAST.get(op.fn.name, op.fn.fwd) if op.kind == "prim" and not op.opts \
+            else _callable(op)
         if len(ins) == 2:
             code.append((f, ins[0], ins[1], out))
         elif len(ins) == 1 and isinstance(f, np.ufunc) and f.nin == f.nout == 1:
