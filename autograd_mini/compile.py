@@ -108,7 +108,12 @@ class _Trace:
 
     def op(self, kind, fn, inputs, opts, out, pure=True):
         """Record `out = fn(*inputs, **opts)`; `out` is the result array (or Tensor)."""
-        ins = [self.ref(a) for a in inputs]
+        var_of, ins = self.var_of, []
+        for a in inputs:  # self.ref, inlined: this runs for every primitive traced
+            if isinstance(a, Tensor):
+                a = a._data
+            v = var_of.get(id(a))
+            ins.append(v if v is not None and v.array is a else Const(a))
         npos = len(ins)
         if opts and any(_has_array(v) for v in opts.values()):
             # an index array computed from the inputs (labels as an index): an operand too
@@ -1145,11 +1150,16 @@ def _interpreter(b, inputs):
     none, env_slot, scratch = n, n + 1, n + 2  # None (a unary ufunc's out=), env itself, junk
     n += 3
     for k, op in enumerate(ops):
-        ins = tuple(index(r) for r in op.ins)
+        ins = []
         for r in op.ins:
-            if type(r) is Var and last[id(r)] == k:
-                last[id(r)] = -1  # freed once, if read twice (t * t)
-                free.append(slot[id(r)])
+            if type(r) is Var:
+                i = slot[id(r)]
+                ins.append(i)
+                if last[id(r)] == k:
+                    last[id(r)] = -1  # freed once, if read twice (t * t)
+                    free.append(i)
+            else:
+                ins.append(index(r))
         out = scratch
         if op.out is not None and op.kind not in ("check", "write") and id(op.out) in last:
             if free:
@@ -1164,7 +1174,7 @@ def _interpreter(b, inputs):
         elif len(ins) == 1 and isinstance(f, np.ufunc) and f.nin == f.nout == 1:
             code.append((f, ins[0], none, out))  # np.tanh(x, None): out=None, a new array
         else:
-            code.append((_spread(f), env_slot, _const_slot(ins, values, n), out))
+            code.append((_spread(f), env_slot, _const_slot(tuple(ins), values, n), out))
             n += 1
     outs = tuple(slot[id(r)] if type(r) is Var else index(r) for r in b.outs)
     size = n
