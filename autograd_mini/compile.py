@@ -108,25 +108,31 @@ class _Trace:
 
     def op(self, kind, fn, inputs, opts, out, pure=True):
         """Record `out = fn(*inputs, **opts)`; `out` is the result array (or Tensor)."""
-        var_of, ins = self.var_of, []
+        var_of, ins, traced = self.var_of, [], False
         for a in inputs:  # self.ref, inlined: this runs for every primitive traced
             if isinstance(a, Tensor):
                 a = a._data
             v = var_of.get(id(a))
-            ins.append(v if v is not None and v.array is a else Const(a))
+            if v is not None and v.array is a:
+                ins.append(v)
+                traced = True
+            else:
+                ins.append(Const(a))
         npos = len(ins)
         if opts and any(_has_array(v) for v in opts.values()):
             # an index array computed from the inputs (labels as an index): an operand too
             opts = {k: self.lift(v, ins) for k, v in opts.items()}
         arr = out._data if isinstance(out, Tensor) else out
-        known = self.var_of.get(id(arr))
+        known = var_of.get(id(arr))
         if known is not None and known.array is arr:
             return known  # the op returned one of its inputs (a cast to the same dtype)
-        if pure and not any(isinstance(r, Var) for r in ins):
+        if pure and not traced and not any(type(r) is Var for r in ins):  # (lifted operands)
             return None  # a constant: folded at trace time
         o = Op(kind, fn, ins, opts or {}, None, pure)
         o.npos = npos
-        o.out = self.new(arr, "op", o)
+        o.out = v = Var(arr, "op", o)  # self.new, inlined
+        var_of[id(arr)] = v
+        self.keep.append(arr)
         if isinstance(out, Tensor):
             o.out.tensor = out  # its .name, given after the op ran, names the value
             if out.grad_fn is not None:
