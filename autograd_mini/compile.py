@@ -123,7 +123,7 @@ class _Trace:
             # an index array computed from the inputs (labels as an index): an operand too
             opts = {k: self.lift(v, ins) for k, v in opts.items()}
         arr = out._data if isinstance(out, Tensor) else out
-        known = var_of.get(id(arr))
+        known = var_of.get(id(arr)) if arr is not None else None  # (a check has no value)
         if known is not None and known.array is arr:
             return known  # the op returned one of its inputs (a cast to the same dtype)
         if pure and not traced and not any(type(r) is Var for r in ins):  # (lifted operands)

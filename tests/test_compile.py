@@ -347,6 +347,17 @@ def test_labels_are_checked_at_every_call():
         np.testing.assert_array_equal(p.grad, g)
 
 
+def test_each_loss_checks_its_own_labels():
+    """Two losses, two label checks: the second is a line of the program too."""
+    W = Tensor(np.ones((3, 4)), requires_grad=True)
+    lf = nn.CrossEntropyLoss()
+    step = am.compile(lambda x, y, z: lf(x @ W, y) + lf(x @ W * 2, z), params=[W])
+    x = np.ones((2, 3))
+    step(x, np.array([0, 1]), np.array([1, 2]))
+    with pytest.raises(am.losses.LabelError, match=r"label 7 at index \(1,\)"):
+        step(x, np.array([0, 1]), np.array([1, 7]))
+
+
 @pytest.mark.parametrize("read", [
     lambda t: t.sum().item(), lambda t: bool(t.sum() > 0), lambda t: float(t.sum()),
     lambda t: int(t.sum()), lambda t: t.numpy(), lambda t: t.data, lambda t: np.asarray(t)])
