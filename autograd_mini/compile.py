@@ -109,20 +109,31 @@ class _Trace:
 
     def op(self, kind, fn, inputs, opts, out, pure=True):
         """Record `out = fn(*inputs, **opts)`; `out` is the result array (or Tensor)."""
-        ins = [self.ref(a) for a in inputs]
+        var_of, ins, traced = self.var_of, [], False
+        for a in inputs:  # self.ref, inlined: this runs for every primitive traced
+            if isinstance(a, Tensor):
+                a = a._data
+            v = var_of.get(id(a))
+            if v is not None and v.array is a:
+                ins.append(v)
+                traced = True
+            else:
+                ins.append(Const(a))
         npos = len(ins)
         if opts and any(_has_array(v) for v in opts.values()):
             # an index array computed from the inputs (labels as an index): an operand too
             opts = {k: self.lift(v, ins) for k, v in opts.items()}
         arr = out._data if isinstance(out, Tensor) else out
-        known = self.var_of.get(id(arr))
+        known = var_of.get(id(arr)) if arr is not None else None  # (a check has no value)
         if known is not None and known.array is arr:
             return known  # the op returned one of its inputs (a cast to the same dtype)
-        if pure and not any(isinstance(r, Var) for r in ins):
+        if pure and not traced and not any(type(r) is Var for r in ins):  # (lifted operands)
             return None  # a constant: folded at trace time
         o = Op(kind, fn, ins, opts or {}, None, pure)
         o.npos = npos
-        o.out = self.new(arr, "op", o)
+        o.out = v = Var(arr, "op", o)  # self.new, inlined
+        var_of[id(arr)] = v
+        self.keep.append(arr)
         if isinstance(out, Tensor):
             o.out.tensor = out  # its .name, given after the op ran, names the value
             if out.grad_fn is not None:
@@ -301,10 +312,7 @@ def _traced_labels(name, input, target, ignore_index):
     return labels, keep
 
 
-class LabelError(ValueError, IndexError):
-    """A class label out of range."""
-
-
+LabelError = _losses.LabelError  # what _check_labels raises in the op-list loop: eager's class
 _LABEL_ERROR = 'class LabelError(ValueError, IndexError):\n    """A class label out of range."""'
 
 
@@ -669,6 +677,7 @@ _UFUNCS = {"exp": "np.exp", "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs",
            "sign": "np.sign", "tanh": "np.tanh", "sin": "np.sin", "cos": "np.cos",
            "log1p": "np.log1p", "expm1": "np.expm1", "maximum": "np.maximum",
            "where": "np.where", "atan2": "np.arctan2"}
+_PY_NUMBERS = (float, int, bool)
 _NOOPS = {"to", "reshape", "expand", "transpose", "mul", "div", "add", "sub"}
 _COMPARE = {np.equal: "==", np.not_equal: "!=", np.less: "<", np.less_equal: "<=",
             np.greater: ">", np.greater_equal: ">="}
@@ -717,27 +726,35 @@ class _Builder:
     # simplification: fold, drop no-ops, share common subexpressions, remove dead code
     def simplify(self):
         seen, kept, alias = {}, [], self.alias
+        get, binary, noops = alias.get, _BINARY, _NOOPS
         for op in self.tr.ops:  # alias values are resolved when set: one look-up each
-            ins = op.ins = [alias.get(r, r) for r in op.ins]
+            ins = op.ins = [get(r, r) for r in op.ins]
             if op.pure:
-                if op.kind == "prim" and not any(type(r) is Var for r in ins):
-                    alias[op.out] = Const(op.out.array)
-                    continue
-                if op.kind == "prim" and op.fn.name in _BINARY and len(ins) == 2 \
-                        and any(type(r) is Const for r in ins):
-                    self.scalars(op)
-                same = self.noop(op) if op.kind == "prim" and op.fn.name in _NOOPS else None
-                if same is not None:
-                    alias[op.out] = same
-                    continue
+                if op.kind == "prim":
+                    n_var = 0
+                    for r in ins:
+                        if type(r) is Var:
+                            n_var += 1
+                    if not n_var:
+                        alias[op.out] = Const(op.out.array)
+                        continue
+                    name = op.fn.name
+                    if n_var < len(ins) and name in binary and len(ins) == 2:
+                        self.scalars(op)
+                    if name in noops:
+                        same = self.noop(op)
+                        if same is not None:
+                            alias[op.out] = same
+                            continue
                 key = self.key(op)
                 if key is not None:
-                    if key in seen:
-                        alias[op.out] = seen[key]
+                    known = seen.get(key)
+                    if known is not None:
+                        alias[op.out] = known
                         continue
                     seen[key] = op.out
             kept.append(op)
-        outs = [alias.get(r, r) for r in self.outputs]
+        outs = [get(r, r) for r in self.outputs]
         live = {id(r) for r in outs if type(r) is Var}
         ops = []
         for op in reversed(kept):
@@ -760,6 +777,8 @@ class _Builder:
         out = op.out.array
         for k in (0, 1):
             c, other = op.ins[k], op.ins[1 - k]
+            if type(c) is not Const or type(c.value) in _PY_NUMBERS:
+                continue
             if isinstance(c, Const) and isinstance(c.value, (_ndarray, np.generic)) \
                     and isinstance(other, Var) and other.array.shape == out.shape \
                     and other.array.dtype == out.dtype and np.ndim(c.value) <= out.ndim \
@@ -805,7 +824,9 @@ class _Builder:
             unit = 0 if name in ("add", "sub") else 1
             for k in ((0, 1) if name in ("mul", "add") else (1,)):
                 c, other = ins[k], ins[1 - k]
-                if isinstance(c, Const) and isinstance(other, Var) \
+                if type(c) is not Const or type(c.value) in _PY_NUMBERS and c.value != unit:
+                    continue  # the common case, decided without numpy
+                if isinstance(other, Var) \
                         and other.array.shape == out.shape and other.array.dtype == out.dtype \
                         and np.ndim(c.value) <= out.ndim and _is(c.value, unit):
                     return other
@@ -1100,31 +1121,75 @@ def _callable(op):
 
 def _interpreter(b, inputs):
     """The program as a loop over (function, input slots, output slot): for very long programs,
-    where building a Python function of every line would take longer than the loop runs."""
-    slot, values = {}, []
+    where building a Python function of every line would take longer than the loop runs.
+
+    A value's slot is taken by a later op's output once its last use has run (as a person's
+    `x = np.tanh(x * c)` rebinds x): the arrays of dead temporaries are freed as in eager mode,
+    not kept to the end of the call (keeping 10^5 of them made the chain 1.8x hand numpy)."""
+    # buffers change last, as in the source: a call that raises changes none
+    ops = [op for op in b.ops if op.kind != "write"] + [op for op in b.ops if op.kind == "write"]
+    last = {}  # id(Var) -> index of the op that reads it last
+    for k, op in enumerate(ops):
+        for r in op.ins:
+            if type(r) is Var:
+                last[id(r)] = k
+    for r in b.outs:
+        if type(r) is Var:
+            last[id(r)] = len(ops)  # returned: never freed
+    slot, values, free = {}, [], []
     n_in = len(inputs)
     for i, (v, _) in enumerate(inputs):
         slot[id(v)] = i
     n = n_in
 
+    consts = {}  # a Python number's (type, value) -> its slot: one slot per distinct constant
+
     def index(r):
         nonlocal n
-        if isinstance(r, Var):
+        if type(r) is Var:
             return slot[id(r)]
-        values.append((n, _P._constant(r.value) if isinstance(r.value, np.generic)
-                       else r.value))
+        v = r.value
+        key = (type(v), v) if type(v) in _PY_NUMBERS and v and v == v else None  # not 0.0/-0.0
+        if key is not None:
+            i = consts.get(key)
+            if i is not None:
+                return i
+            consts[key] = n
+        values.append((n, _P._constant(v) if isinstance(v, np.generic) else v))
         n += 1
         return n - 1
 
-    code = []
-    for op in b.ops:
-        ins = tuple(index(r) for r in op.ins)
-        out = -1
-        if op.out is not None and op.kind not in ("check", "write"):
-            out = slot[id(op.out)] = n
+    code = []  # (f, a, b, out): env[out] = f(env[a], env[b]), one shape for every op
+    none, env_slot, scratch = n, n + 1, n + 2  # None (a unary ufunc's out=), env itself, junk
+    n += 3
+    for k, op in enumerate(ops):
+        ins = []
+        for r in op.ins:
+            if type(r) is Var:
+                i = slot[id(r)]
+                ins.append(i)
+                if last[id(r)] == k:
+                    last[id(r)] = -1  # freed once, if read twice (t * t)
+                    free.append(i)
+            else:
+                ins.append(index(r))
+        out = scratch
+        if op.out is not None and op.kind not in ("check", "write") and id(op.out) in last:
+            if free:
+                out = slot[id(op.out)] = free.pop()
+            else:
+                out = slot[id(op.out)] = n
+                n += 1
+        f = _FAST.get(op.fn.name, op.fn.fwd) if op.kind == "prim" and not op.opts \
+            else _callable(op)
+        if len(ins) == 2:
+            code.append((f, ins[0], ins[1], out))
+        elif len(ins) == 1 and isinstance(f, np.ufunc) and f.nin == f.nout == 1:
+            code.append((f, ins[0], none, out))  # np.tanh(x, None): out=None, a new array
+        else:
+            code.append((_spread(f), env_slot, _const_slot(tuple(ins), values, n), out))
             n += 1
-        code.append((_callable(op), ins, out))
-    outs = tuple(index(r) for r in b.outs)
+    outs = tuple(slot[id(r)] if type(r) is Var else index(r) for r in b.outs)
     size = n
 
     def run(*args):
@@ -1132,18 +1197,27 @@ def _interpreter(b, inputs):
         env[:n_in] = args
         for i, v in values:
             env[i] = v
-        for f, ins, out in code:
-            if len(ins) == 2:
-                r = f(env[ins[0]], env[ins[1]])
-            elif len(ins) == 1:
-                r = f(env[ins[0]])
-            else:
-                r = f(*[env[i] for i in ins])
-            if out >= 0:
-                env[out] = r
-        return tuple(env[i] for i in outs)
+        env[env_slot] = env
+        try:
+            for f, a, b, out in code:
+                env[out] = f(env[a], env[b])
+            return tuple(env[i] for i in outs)
+        finally:
+            env[env_slot] = None  # no cycle left for the collector
 
     return run
+
+
+def _const_slot(ins, values, n):
+    values.append((n, ins))
+    return n
+
+
+def _spread(f):
+    """An op of any arity in the (env, input slots) form of the loop."""
+    def call(env, ins):
+        return f(*[env[i] for i in ins])
+    return call
 
 
 def _is(value, unit):

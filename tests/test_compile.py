@@ -347,6 +347,17 @@ def test_labels_are_checked_at_every_call():
         np.testing.assert_array_equal(p.grad, g)
 
 
+def test_each_loss_checks_its_own_labels():
+    """Two losses, two label checks: the second is a line of the program too."""
+    W = Tensor(np.ones((3, 4)), requires_grad=True)
+    lf = nn.CrossEntropyLoss()
+    step = am.compile(lambda x, y, z: lf(x @ W, y) + lf(x @ W * 2, z), params=[W])
+    x = np.ones((2, 3))
+    step(x, np.array([0, 1]), np.array([1, 2]))
+    with pytest.raises(am.losses.LabelError, match=r"label 7 at index \(1,\)"):
+        step(x, np.array([0, 1]), np.array([1, 7]))
+
+
 @pytest.mark.parametrize("read", [
     lambda t: t.sum().item(), lambda t: bool(t.sum() > 0), lambda t: float(t.sum()),
     lambda t: int(t.sum()), lambda t: t.numpy(), lambda t: t.data, lambda t: np.asarray(t)])
@@ -637,3 +648,23 @@ def test_anomaly_mode_runs_the_step_eagerly_and_says_so():
     with am.detect_anomaly(), pytest.warns(RuntimeWarning, match="eagerly"):
         with pytest.raises(RuntimeError, match="log"):
             am.compile(lambda x: x.log().sum())(-np.ones(2))
+
+
+# -- the op-list loop that runs very long programs, on short ones --------------------------------
+
+@pytest.mark.parametrize("test", [
+    lambda: test_benchmark_mlps_match_eager("mlp_digits", np.float64),
+    lambda: test_cnn_with_batchnorm_and_dropout_matches_eager_from_one_seed(np.float64),
+    lambda: test_batchnorm_statistics_after_several_calls(np.float32),
+    test_labels_are_checked_at_every_call, test_a_call_that_raises_changes_no_buffer,
+    lambda: test_an_index_computed_from_the_inputs_is_a_program_operand(np.float64),
+    test_grads_accumulate_and_unused_params_keep_theirs,
+    test_without_params_returns_outputs_and_python_values_are_part_of_the_signature],
+    ids=["mlp_digits", "cnn", "batchnorm", "labels", "raises", "index", "accumulate",
+         "no_params"])
+def test_op_list_loop_gives_the_sources_results(test, monkeypatch):
+    """Programs longer than _LONG lines run as a loop over an op list, its slots reused once
+    a value is dead: with _LONG = 0 every program does, and must give eager's numbers,
+    checks, errors and buffers."""
+    monkeypatch.setattr(sys.modules["autograd_mini.compile"], "_LONG", 0)
+    test()
