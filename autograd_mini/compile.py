@@ -1375,10 +1375,11 @@ class CompiledStep:
     def _trace_and_build(self, key, args):
         tr = _Trace()
         params = self.params or []
-        for p in params:
+        for i, p in enumerate(params):
             for hook in _tape.hooks_of(p).values():
                 raise CompileError(
-                    f"compile: param {p.name or ''} has the hook {_hook_name(hook)} "
+                    f"compile: param {p.name or i} (W_{(p.name or str(i)).replace('.', '_')}) "
+                    f"has the hook {_hook_name(hook)} "
                     f"(register_hook), which a compiled step cannot run at each call; remove "
                     f"it or run this step eagerly")
         inputs = []

@@ -616,9 +616,13 @@ def test_hooks_are_refused_at_trace_time_naming_them():
         return 2 * g
 
     h = model[0].weight.register_hook(double)
-    with pytest.raises(CompileError, match="double"):
+    with pytest.raises(CompileError, match=r"param 0\.weight .*double"):
         am.compile(f, params=model.parameters())(x, y)
     h.remove()
+    w0 = Tensor(np.ones((2, 3)), requires_grad=True)      # a param without a name
+    w0.register_hook(double)
+    with pytest.raises(CompileError, match=r"param 0 \(W_0\) .*double"):
+        am.compile(lambda x: (x @ w0.T).sum(), params=[w0])(x)
     h = model[0].register_forward_hook(lambda m, i, o: None)
     with pytest.raises(CompileError, match="forward hook"):
         am.compile(f, params=model.parameters())(x, y)
