@@ -1535,7 +1535,7 @@ class CompiledStep:
 
         for v, _ in inputs:
             out += alias_lines(v)
-        started = False
+        started, last = False, None
         for text, op in body:
             if op.block is not None and not started and self.params is not None:
                 out.append("    # backward")
@@ -1543,7 +1543,10 @@ class CompiledStep:
             comment = ""
             if op.block is not None and op.block is not True:
                 prim = op.block.prim
-                comment = f"  # {prim.name}: {_clause(prim, op.out, _graph.rule_of(op.block))}"
+                rule = _clause(prim, op.out, _graph.rule_of(op.block))
+                if op.block is last:  # the op's legend "(z = input, ...)" said once
+                    rule = rule.split("  (")[0]
+                comment, last = f"  # {prim.name}: {rule}", op.block
             out.append(f"    {text}{comment}")
             if op.out is not None:
                 out += alias_lines(op.out)

@@ -217,3 +217,25 @@ if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     write_primitives_table()
     print(f"rewrote the table of primitives in {OPS_MD.relative_to(ROOT)}")
+
+
+@pytest.mark.requires_dot
+def test_the_compiled_step_shown_in_the_readme_is_what_compile_prints(tmp_path, monkeypatch,
+                                                                       capsys):
+    """The README shows the step function of its tour's compiled MLP: it must be the one
+    `step.source` ends with, line for line, after the README's own code has run."""
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    for source, _ in page_code(ROOT / "README.md"):
+        try:
+            exec(compile(source, "README.md", "exec"), namespace)
+        except Exception as err:
+            if not re.search(rf"^\s*# {type(err).__name__}:", source, flags=re.M):
+                raise
+        if "autograd_mini.compile(" in source:
+            break
+    capsys.readouterr()
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"^```\n(def step\(.*?)^```", text, flags=re.S | re.M).group(1)
+    source = namespace["step"].source
+    assert source.endswith(shown), (shown, source[source.index("def step("):])
