@@ -16,6 +16,8 @@ import numpy as np
 import autograd_mini
 from autograd_mini import Tensor
 
+from .engine import chain_ops
+
 clock = time.perf_counter  # what prepare times the traces by (run.py's --clock sets it)
 
 
@@ -69,18 +71,6 @@ def prepare(program, model, params, calls):
     return seconds
 
 
-def chain_fn(t, n):
-    """engine.chain's n ops (cycling * 1.0001, + 0.001, tanh) on the Tensor t."""
-    for _ in range(n // 3):
-        t = (t * 1.0001 + 0.001).tanh()
-    r = n % 3
-    if r:
-        t = t * 1.0001
-    if r == 2:
-        t = t + 0.001
-    return t
-
-
 class CompiledChain:
     """The n-op chain compiled with its input as the one param: the program returns
     sum(chain(x)) and the gradient of that sum, which is the chain's backward from a seed of
@@ -88,7 +78,7 @@ class CompiledChain:
 
     def __init__(self, x, n):
         self.x0 = Tensor(x, requires_grad=True)
-        self.program = autograd_mini.compile(lambda: chain_fn(self.x0, n).sum(),
+        self.program = autograd_mini.compile(lambda: chain_ops(self.x0, n).sum(),
                                              params=[self.x0])
         self.build_seconds = prepare(self.program, None, [self.x0], [()])
 
