@@ -36,6 +36,7 @@ _anomaly = contextvars.ContextVar("autograd_mini_anomaly", default=False)
 # a linked list (mode, rest): kept per context, not on the manager, so that one no_grad()
 # instance can be entered by several threads at once.
 _outer = contextvars.ContextVar("autograd_mini_outer_modes", default=None)
+_outer_anomaly = contextvars.ContextVar("autograd_mini_outer_anomaly", default=None)
 
 # `_counter` numbers the recorded ops and the writes to arrays (tensor.py). Ops are numbered in
 # the order they run, a topological order of the graph, so backward replays them by decreasing
@@ -531,25 +532,23 @@ class detect_anomaly:
     """Inside, every op notes where the user's code made it, and the first NaN or inf that an
     op produces, in the forward or in the backward, raises RuntimeError naming the op, that
     place (`path:line`) and the value. Slower: for finding a bug, not for training. Also a
-    decorator, like no_grad."""
+    decorator, like no_grad; one instance may be shared by threads (the state it replaced is
+    kept per context, as the grad modes keep theirs)."""
 
-    __slots__ = ("_tokens",)
-
-    def __init__(self):
-        self._tokens = []
+    __slots__ = ()
 
     def __enter__(self):
-        self._tokens.append(_set_anomaly(True))
+        _push_anomaly(True)
 
     def __exit__(self, *exc):
-        _restore(self._tokens.pop())
+        _pop_anomaly()
 
     def __call__(self, fn):
+        @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with detect_anomaly():
                 return fn(*args, **kwargs)
 
-        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
         return wrapper
 
 
@@ -558,35 +557,40 @@ class set_detect_anomaly:
     current thread or task; as a context manager, `with set_detect_anomaly(flag):`, until the
     block ends. As PyTorch's."""
 
-    __slots__ = ("_tokens",)
+    __slots__ = ()
 
     def __init__(self, mode):
-        self._tokens = _set_anomaly(mode)
+        _push_anomaly(mode)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        _restore(self._tokens)
+        _pop_anomaly()
 
 
 def is_anomaly_enabled():
     return _anomaly.get()
 
 
-def _set_anomaly(enabled):
+def _push_anomaly(enabled):
+    """Switch anomaly mode, keeping what it replaced on the context's own stack (apart from the
+    grad modes': `set_detect_anomaly(True)` as a plain call is never popped)."""
     mode = _mode.get()
+    _outer_anomaly.set(((mode, _anomaly.get()), _outer_anomaly.get()))
     if enabled and mode is GRAD:
         mode = ANOMALY
     elif not enabled and mode is ANOMALY:
         mode = GRAD
-    return _anomaly.set(bool(enabled)), _mode.set(mode)
+    _anomaly.set(bool(enabled))
+    _mode.set(mode)
 
 
-def _restore(tokens):
-    flag, mode = tokens
-    _mode.reset(mode)
-    _anomaly.reset(flag)
+def _pop_anomaly():
+    (mode, flag), rest = _outer_anomaly.get()
+    _outer_anomaly.set(rest)
+    _mode.set(mode)
+    _anomaly.set(flag)
 
 
 _ENGINE = os.path.dirname(os.path.abspath(__file__))

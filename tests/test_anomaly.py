@@ -135,3 +135,28 @@ def test_a_user_defined_function_is_checked_and_located_too():
             line = _next_line()
             Reciprocal.apply(x)
     assert "Reciprocal" in str(err.value) and _place(line) in str(err.value)
+
+
+def test_one_detect_anomaly_instance_shared_by_threads():
+    """The state it replaced is kept per context, as no_grad's: two threads inside one instance
+    at once each leave it as they entered (the tokens kept on the instance mixed them)."""
+    import threading
+
+    shared, barrier, errors = autograd_mini.detect_anomaly(), threading.Barrier(2), []
+
+    def work():
+        try:
+            for _ in range(50):
+                with shared:
+                    barrier.wait(timeout=10)
+                    assert autograd_mini.is_anomaly_enabled()
+                assert not autograd_mini.is_anomaly_enabled()
+        except BaseException as err:  # noqa: BLE001 (reported below)
+            errors.append(err)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
