@@ -118,6 +118,14 @@ def _cross_entropy(input, target, *, reduction="mean"):
     return _reduce(losses[0] if single else losses, reduction)
 
 
+def _cross_entropy_at_labels(shifted, sums, labels, *, reduction="mean"):
+    """cross_entropy of logits z (N, C) at integer labels, from shifted = z - max z and
+    sums = sum(exp(shifted)) over the classes (N, 1): log(sums) - shifted[label], reduced. The
+    numbers of _cross_entropy; compile writes this where the backward's softmax(z) = exp(shifted)
+    / sums shares the exponentials with the forward, as a person writes it."""
+    return _reduce(np.log(sums[:, 0]) - shifted[np.arange(len(labels)), labels], reduction)
+
+
 _TINY = 1e-12
 _EXP_M100 = np.exp(-100.0)  # log(max(p, e^-100)) = max(log p, -100): PyTorch's clamp of the logs
 

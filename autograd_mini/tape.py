@@ -335,7 +335,7 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
         _run_leaf_hooks(pending, raw)
     if targets is not None:
         return pending
-    _write_grads(pending, seeds)
+    _write_grads(pending.items(), seeds)
 
 
 _KEEP_BYTES = 4096  # smaller intermediate arrays stay in the graph, so draw_graph shows them
@@ -434,12 +434,14 @@ def _arrive(t, g, heap, pending, grads):
         heapq.heappush(heap, (-fn.seq, fn))
 
 
-def _write_grads(pending, seeds):
-    """Sum the sweep's gradients into `.grad`; each `.grad` owns its memory (a VJP may return a
-    view, or route one array to several inputs)."""
+def _write_grads(pairs, seeds=()):
+    """Sum (tensor, gradient) pairs into `.grad` (a gradient None: nothing arrived); each `.grad`
+    owns its memory (a VJP may return a view, or route one array to several inputs)."""
     seen = set(map(id, seeds))
     with _leaf_lock:
-        for t, g in pending.items():
+        for t, g in pairs:
+            if g is None:
+                continue
             if type(g) is not _ndarray:
                 g = np.asarray(g)  # ops on 0-d arrays give numpy scalars
             if t.grad is None:

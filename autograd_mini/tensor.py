@@ -51,7 +51,7 @@ def _wrote(a):
     """Record a write to array `a`: backward through an op that saved `a`, or any array sharing
     its memory, and reads it, raises."""
     v = _last_write[0] = next(_counter)
-    o = _owner(a)
+    o = a if a.base is None else _owner(a)  # a parameter's array owns its memory: no call
     key = id(o)
     e = _writes.get(key)
     if e is not None and e[0]() is o:

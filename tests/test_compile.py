@@ -92,6 +92,24 @@ def test_benchmark_mlps_match_eager(name, dtype):
         assert "_onehot(y" in src  # the labels' one-hot is computed at each call
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropys_backward_shares_the_forwards_exponentials_with_eagers_numbers(reduction):
+    """With integer labels the program computes exp(z - max z) once, for the loss and for the
+    backward's softmax (e / s), as a person writes it; the numbers are eager's to the last bit."""
+    model = nn.Sequential(nn.Linear(6, 5, dtype=np.float64, rng=0))
+    params = list(model.parameters())
+    loss_fn = nn.CrossEntropyLoss(reduction=reduction)
+    step = am.compile(lambda x, y: loss_fn(model(x), y), params=params)
+    for x, y in digits_batches(6, 5, np.float64, k=3, batch=7, seed=3):
+        want_loss, want = eager_grads(lambda x, y: loss_fn(model(x), y), params, x, y)
+        loss = step(x, y)
+        assert np.array_equal(loss.data, want_loss)
+        for p, w in zip(params, want):
+            assert np.array_equal(p.grad, w)
+            p.grad = None
+    assert step.source.count("np.exp(") == 1 and "e / s" in step.source
+
+
 def doc000(dtype=np.float64):
     from _common import doc000_loss
     rng = np.random.default_rng(0)

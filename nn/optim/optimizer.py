@@ -11,6 +11,7 @@ import copy
 import numpy as np
 
 from autograd_mini import Tensor
+from autograd_mini.tensor import _wrote
 
 
 def _update(p, delta, scale=None):
@@ -25,7 +26,7 @@ def _update(p, delta, scale=None):
     except ValueError:
         p.data = (d * scale if scale is not None else d) - delta
     else:
-        p._bump()  # the setter's checks hold: same array, same dtype
+        _wrote(d)  # p._bump(): the setter's checks hold (same array, same dtype)
 
 
 def _check(name, what, value, ok):
