@@ -175,10 +175,13 @@ def _stale(node, what="an array"):
 
 
 def _check_saved(node):
-    """Raise if an array that one of the node's VJPs will read was written after the op was
-    recorded (the caller tested first that some array was written since then). Arrays a VJP
-    only takes the shape of, and ops whose VJPs read nothing (sum, add, reshape), never raise."""
+    """Raise if an earlier backward freed the node's saved arrays, or if an array that one of its
+    VJPs will read was written after the op was recorded (the caller tested first that one of
+    the two may be so). Arrays a VJP only takes the shape of, and ops whose VJPs read nothing
+    (sum, add, reshape), never raise."""
     seq, reads, saved = node.seq, node.prim.reads, node.saved
+    if saved is None:
+        raise _freed(node)
     if node.prim.joint is not None:
         return  # a Function checks what it saved itself
     for i, t in enumerate(node.inputs):
@@ -240,23 +243,32 @@ def _fit(gt, t, node, raw):
 def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, watch=None):
     """Backpropagate `seeds` (one per root Tensor) through the graph behind `roots`.
 
+    The algorithm of the lecture notes, which the loop below is:
+
+        for each recorded op, by decreasing number (its outputs' users all come before it):
+            g = the sum of the gradients that arrived at its output
+            for each input t that requires a gradient:
+                gt = vjp_i(g, *saved, out)           # one VJP per input
+                gt = _fit(gt, t)                     # broadcast axes summed, shape checked
+                add gt to what arrived at t          # at t's op; at t itself if t is a leaf
+
     Without `targets`, the gradients are summed into `.grad` of the leaves (and of retained
     non-leaves), all at the end, so a sweep that fails writes nothing. With `targets` (Tensors),
     returns {target: gradient arriving at it} and touches no `.grad`.
     `watch(node, g, sent, pending)`, if given, is called after each op's VJPs: `g` arrived at the
     op, `sent` lists (input index, gradient) as sent, `pending` holds the leaves' sums so far
     (replay_backward records the sweep with it; unused, it costs one test per op and input).
+
+    The special cases stay out of the loop's way, each behind one test, in the helpers below:
+    saved arrays freed or overwritten (_check_saved), hooks, retain_grad and grad()'s targets
+    (_capture, _targets, _off_path), create_graph and a Function's joint backward (_vjps_for),
+    the anomaly mode's checks (_check_sent), freeing activations (_release).
     """
     raw = not create_graph
     anomaly = _anomaly.get()
     if anomaly:
         watch = _check_sent if watch is None else _also_check(watch)
-    if targets is None:
-        at_node, visit, leaves = {}, None, None
-    else:  # grad(): only the part of the graph between the roots and the targets runs
-        at_node = {t.grad_fn: t for t in targets if t.grad_fn is not None}
-        leaves = {t for t in targets if t.grad_fn is None}
-        visit = _leading_to(roots, at_node, leaves)
+    at_node, visit, leaves = _targets(roots, targets)
     heap, pending, grads = [], {}, {}  # grads: node -> its output's gradient, summed so far
     for root, seed in zip(roots, seeds):
         _arrive(root, seed, heap, pending, grads)
@@ -265,53 +277,44 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
     token = _mode.set(RAW if raw else ANOMALY if anomaly else GRAD)
     try:
         while heap:
-            node = pop(heap)[1]
+            node = pop(heap)[1]  # the op numbered highest of those with a gradient waiting
             g = grads.pop(node)
-            saved, out, seq = node.saved, node.out, node.seq
-            if saved is None:
-                raise _freed(node)
-            if _last_write[0] > seq:  # an array was written since this op was recorded
+            prim, inputs, saved, out, seq = node.prim, node.inputs, node.saved, node.out, node.seq
+            if saved is None or _last_write[0] > seq:  # freed, or an array written since
                 _check_saved(node)
             if node.retained is not None or at_node and node in at_node:
                 g = _capture(node, g, pending, at_node, targets, raw)
                 if visit is not None and node not in visit:
                     continue  # a target with no other target behind it: neither run nor freed
-            prim, inputs, opts = node.prim, node.inputs, node.opts
-            vjps = prim.vjps
-            if not raw:
-                saved, out = _as_recorded(inputs, seq), (_output(node) if prim.needs_out else None)
-            joint = prim.joint(node, g, create_graph) if prim.joint is not None else None
-            big = None  # inputs computed by ops, whose arrays this node keeps alive
+            vjps, opts = prim.vjps, node.opts
+            if not raw or prim.joint is not None:
+                saved, out, vjps = _vjps_for(node, g, create_graph)
             if watch is not None:
                 sent = []
+            big = None  # inputs computed by ops, whose arrays this node keeps alive
             for i, t in enumerate(inputs):
                 if not isinstance(t, Tensor):
-                    continue
-                if t._changed > seq:  # changed since: the edge the op recorded
+                    continue  # a constant
+                if t._changed > seq:  # changed since: follow the edge the op recorded
                     fn, rg = t._changed.at(seq)
                     if not rg:
                         continue
                 elif t._rg:
                     fn = t.grad_fn
                 else:
-                    continue  # constants and frozen tensors: skip their VJP entirely
-                if visit is not None and t not in leaves and fn not in visit \
-                        and fn not in at_node:
+                    continue  # a frozen tensor: skip its VJP entirely
+                if visit is not None and _off_path(t, fn, visit, leaves, at_node):
                     continue  # grad(): no target behind this input
-                if joint is not None:  # a user-defined Function: one backward for all inputs
-                    gt = joint[i]
-                    if gt is None:
-                        continue
-                elif opts is None:
-                    gt = vjps[i](g, *saved, out)
-                else:
-                    gt = vjps[i](g, *saved, out, **opts)
+                # (the two calls: a ** of an empty dict costs every op)
+                gt = vjps[i](g, *saved, out) if opts is None else vjps[i](g, *saved, out, **opts)
+                if gt is None:
+                    continue  # a Function's backward gave no gradient for this input
                 data = t._data
                 if gt.shape != data.shape or gt.dtype is not data.dtype:
                     gt = _fit(gt, t, node, raw)
                 if watch is not None:
                     sent.append((i, gt))
-                if fn is None:  # _arrive, written out: the sweep's hot path
+                if fn is None:  # a leaf: summed for .grad (_arrive, written out: the hot path)
                     pending[t] = pending[t] + gt if t in pending else gt
                     continue
                 if fn in grads:
@@ -323,7 +326,7 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
                     big = (i,) if big is None else big + (i,)
             if watch is not None:
                 watch(node, g, sent, pending)
-            if release:
+            if release:  # what only this backward needed: a second one raises (_freed)
                 node.saved = None
                 if out is not None:
                     node.out = None
@@ -336,6 +339,44 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
     if targets is not None:
         return pending
     _write_grads(pending.items(), seeds)
+
+
+# -- the sweep's special cases -----------------------------------------------------------------
+
+def _targets(roots, targets):
+    """(at_node, visit, leaves) of a grad() sweep: the targets by their op, the ops that must run
+    (those with a target behind an input), the targets that are leaves. For backward(): ({},
+    None, None): every op runs."""
+    if targets is None:
+        return {}, None, None
+    at_node = {t.grad_fn: t for t in targets if t.grad_fn is not None}
+    leaves = {t for t in targets if t.grad_fn is None}
+    return at_node, _leading_to(roots, at_node, leaves), leaves
+
+
+def _off_path(t, fn, visit, leaves, at_node):
+    """grad(): does no target lie behind input `t` (made by op `fn`)? Then its VJP is skipped."""
+    return t not in leaves and fn not in visit and fn not in at_node
+
+
+def _vjps_for(node, g, create_graph):
+    """(saved, out, vjps) for the node's VJPs when they are not the plain first-order ones.
+
+    With create_graph the VJPs get the op's inputs and output as Tensors, so that their own ops
+    are recorded. A Function's backward gives all its inputs' gradients in one call; each input's
+    "VJP" then hands out its share (None: no gradient for that input)."""
+    saved, out, vjps = node.saved, node.out, node.prim.vjps
+    if create_graph:
+        saved = _as_recorded(node.inputs, node.seq)
+        out = _output(node) if node.prim.needs_out else None
+    if node.prim.joint is not None:
+        vjps = tuple(functools.partial(_given, gt)
+                     for gt in node.prim.joint(node, g, create_graph))
+    return saved, out, vjps
+
+
+def _given(gt, *args, **kwargs):
+    return gt
 
 
 _KEEP_BYTES = 4096  # smaller intermediate arrays stay in the graph, so draw_graph shows them
