@@ -279,14 +279,15 @@ def sweep(roots, seeds, retain_graph=False, create_graph=False, targets=None, wa
         while heap:
             node = pop(heap)[1]  # the op numbered highest of those with a gradient waiting
             g = grads.pop(node)
-            prim, inputs, saved, out, seq = node.prim, node.inputs, node.saved, node.out, node.seq
+            saved, out, seq = node.saved, node.out, node.seq  # (3 names: no tuple is built)
             if saved is None or _last_write[0] > seq:  # freed, or an array written since
                 _check_saved(node)
             if node.retained is not None or at_node and node in at_node:
                 g = _capture(node, g, pending, at_node, targets, raw)
                 if visit is not None and node not in visit:
                     continue  # a target with no other target behind it: neither run nor freed
-            vjps, opts = prim.vjps, node.opts
+            prim, inputs, opts = node.prim, node.inputs, node.opts
+            vjps = prim.vjps
             if not raw or prim.joint is not None:
                 saved, out, vjps = _vjps_for(node, g, create_graph)
             if watch is not None:
