@@ -760,7 +760,7 @@ class _Builder:
                         continue
                     seen[key] = op.out
             kept.append(op)
-        kept = self.share_softmax(kept)
+        kept = self.share_difference(self.share_softmax(kept))
         outs = [get(r, r) for r in self.outputs]
         live = {id(r) for r in outs if type(r) is Var}
         ops = []
@@ -811,6 +811,35 @@ class _Builder:
                 div = Op("prim", _P.OPS["div"], list(fused[id(z)]), {}, op.out)
                 div.block, op.out.op = op.block, div
                 out.append(div)
+            else:
+                out.append(op)
+        return out
+
+    def share_difference(self, ops):
+        """mse_loss(x, y) and, after it, x - y (its VJP's): d = x - y is computed once, in the
+        forward, and the loss is the reduced d * d, the numbers of both ops."""
+        later, at = {}, {}
+        for k, op in enumerate(ops):
+            if op.kind == "prim" and op.fn.name == "sub" and len(op.ins) == 2 and not op.opts:
+                later.setdefault((id(op.ins[0]), id(op.ins[1])), op)
+                at[id(op)] = k
+            elif op.kind == "prim" and op.fn.name == "mse_loss":
+                at[id(op)] = k
+        out, moved = [], set()
+        for op in ops:
+            if id(op) in moved:
+                continue
+            d = later.get((id(op.ins[0]), id(op.ins[1]))) if op.kind == "prim" \
+                and op.fn.name == "mse_loss" and op.npos == 2 else None
+            if d is not None and id(d) not in moved and d.out.array.dtype == \
+                    _value(op.ins[0]).dtype == _value(op.ins[1]).dtype:
+                if at[id(d)] > at[id(op)]:  # the backward's: moved up to the forward
+                    d.block, d.out.hint = op.block, d.out.hint or "diff"
+                    moved.add(id(d))
+                    out.append(d)
+                loss = Op("ext", _losses._mse_of_difference, [d.out], op.opts, op.out)
+                loss.block, op.out.op = op.block, loss
+                out.append(loss)
             else:
                 out.append(op)
         return out

@@ -126,6 +126,12 @@ def _cross_entropy_at_labels(shifted, sums, labels, *, reduction="mean"):
     return _reduce(np.log(sums[:, 0]) - shifted[np.arange(len(labels)), labels], reduction)
 
 
+def _mse_of_difference(d, *, reduction="mean"):
+    """mse_loss from d = input - target: d * d, reduced. The numbers of _mse_loss; compile
+    writes this where the backward's x - y is d, computed once."""
+    return _reduce(d * d, reduction)
+
+
 _TINY = 1e-12
 _EXP_M100 = np.exp(-100.0)  # log(max(p, e^-100)) = max(log p, -100): PyTorch's clamp of the logs
 

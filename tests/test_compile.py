@@ -110,6 +110,25 @@ def test_cross_entropys_backward_shares_the_forwards_exponentials_with_eagers_nu
     assert step.source.count("np.exp(") == 1 and "e / s" in step.source
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_mse_losss_backward_reads_the_forwards_difference_with_eagers_numbers(reduction):
+    """d = x - y is computed once: the loss is the reduced d * d and the backward scales d, as a
+    person writes it; the numbers are eager's to the last bit."""
+    model = nn.Sequential(nn.Linear(4, 3, dtype=np.float64, rng=0), nn.Tanh())
+    params = list(model.parameters())
+    loss_fn = nn.MSELoss(reduction=reduction)
+    step = am.compile(lambda x, y: loss_fn(model(x), y), params=params)
+    for x, y in digits_batches(4, 3, np.float64, k=3, batch=6, seed=4, labels=False):
+        want_loss, want = eager_grads(lambda x, y: loss_fn(model(x), y), params, x, y)
+        loss = step(x, y)
+        assert np.array_equal(loss.data, want_loss)
+        for p, w in zip(params, want):
+            assert np.array_equal(p.grad, w)
+            p.grad = None
+    code = [line.split("#")[0] for line in step.source.splitlines()]
+    assert sum("1 - y" in line for line in code) == 1 and "    diff = tanh1 - y" in code
+
+
 def doc000(dtype=np.float64):
     from _common import doc000_loss
     rng = np.random.default_rng(0)
