@@ -700,9 +700,12 @@ def test_anomaly_mode_runs_the_step_eagerly_and_says_so():
     test_labels_are_checked_at_every_call, test_a_call_that_raises_changes_no_buffer,
     lambda: test_an_index_computed_from_the_inputs_is_a_program_operand(np.float64),
     test_grads_accumulate_and_unused_params_keep_theirs,
-    test_without_params_returns_outputs_and_python_values_are_part_of_the_signature],
+    test_without_params_returns_outputs_and_python_values_are_part_of_the_signature,
+    lambda: test_cross_entropys_backward_shares_the_forwards_exponentials_with_eagers_numbers(
+        "mean"),
+    lambda: test_mse_losss_backward_reads_the_forwards_difference_with_eagers_numbers("sum")],
     ids=["mlp_digits", "cnn", "batchnorm", "labels", "raises", "index", "accumulate",
-         "no_params"])
+         "no_params", "shared_exp", "shared_difference"])
 def test_op_list_loop_gives_the_sources_results(test, monkeypatch):
     """Programs longer than _LONG lines run as a loop over an op list, its slots reused once
     a value is dead: with _LONG = 0 every program does, and must give eager's numbers,
