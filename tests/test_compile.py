@@ -38,19 +38,21 @@ def eager_grads(fn, params, *args):
     return loss.data.copy(), grads
 
 
-def check_against_eager(fn, params, batches, dtype):
-    """Every batch: the compiled loss and grads equal eager's (the first call is the trace)."""
+def check_against_eager(fn, params, batches, dtype, exact=False):
+    """Every batch: the compiled loss and grads equal eager's (the first call is the trace),
+    to the tolerance of `dtype`, or bit for bit if `exact`."""
+    same = (lambda a, b, _: np.testing.assert_array_equal(a, b, strict=True)) if exact else close
     step = am.compile(fn, params=params)
     for args in batches:
         want_loss, want = eager_grads(fn, params, *args)
         loss = step(*args)
         assert loss.grad_fn is None and not loss.requires_grad
-        close(loss.data, want_loss, dtype)
+        same(loss.data, want_loss, dtype)
         for p, w in zip(params, want):
             if w is None:
                 assert p.grad is None
             else:
-                close(p.grad, w, dtype)
+                same(p.grad, w, dtype)
             p.grad = None
     return step
 
@@ -97,16 +99,10 @@ def test_cross_entropys_backward_shares_the_forwards_exponentials_with_eagers_nu
     """With integer labels the program computes exp(z - max z) once, for the loss and for the
     backward's softmax (e / s), as a person writes it; the numbers are eager's to the last bit."""
     model = nn.Sequential(nn.Linear(6, 5, dtype=np.float64, rng=0))
-    params = list(model.parameters())
     loss_fn = nn.CrossEntropyLoss(reduction=reduction)
-    step = am.compile(lambda x, y: loss_fn(model(x), y), params=params)
-    for x, y in digits_batches(6, 5, np.float64, k=3, batch=7, seed=3):
-        want_loss, want = eager_grads(lambda x, y: loss_fn(model(x), y), params, x, y)
-        loss = step(x, y)
-        assert np.array_equal(loss.data, want_loss)
-        for p, w in zip(params, want):
-            assert np.array_equal(p.grad, w)
-            p.grad = None
+    step = check_against_eager(lambda x, y: loss_fn(model(x), y), list(model.parameters()),
+                               digits_batches(6, 5, np.float64, k=3, batch=7, seed=3),
+                               np.float64, exact=True)
     assert step.source.count("np.exp(") == 1 and "e / s" in step.source
 
 
@@ -115,16 +111,11 @@ def test_mse_losss_backward_reads_the_forwards_difference_with_eagers_numbers(re
     """d = x - y is computed once: the loss is the reduced d * d and the backward scales d, as a
     person writes it; the numbers are eager's to the last bit."""
     model = nn.Sequential(nn.Linear(4, 3, dtype=np.float64, rng=0), nn.Tanh())
-    params = list(model.parameters())
     loss_fn = nn.MSELoss(reduction=reduction)
-    step = am.compile(lambda x, y: loss_fn(model(x), y), params=params)
-    for x, y in digits_batches(4, 3, np.float64, k=3, batch=6, seed=4, labels=False):
-        want_loss, want = eager_grads(lambda x, y: loss_fn(model(x), y), params, x, y)
-        loss = step(x, y)
-        assert np.array_equal(loss.data, want_loss)
-        for p, w in zip(params, want):
-            assert np.array_equal(p.grad, w)
-            p.grad = None
+    step = check_against_eager(
+        lambda x, y: loss_fn(model(x), y), list(model.parameters()),
+        digits_batches(4, 3, np.float64, k=3, batch=6, seed=4, labels=False), np.float64,
+        exact=True)
     code = [line.split("#")[0] for line in step.source.splitlines()]
     assert sum("1 - y" in line for line in code) == 1 and "    diff = tanh1 - y" in code
 
