@@ -782,21 +782,23 @@ class _Builder:
         """cross_entropy at integer labels and, after it, the softmax of its logits (its VJP's):
         the forward computes e = exp(z - max z) and s = sum(e) once, the backward's softmax is
         e / s. The same numpy calls as the two ops make, so the same numbers, one exp fewer."""
-        ce = {}
+        ce, softmax = {}, {}  # id(z) -> (position, op) of the first; position of the last
         for k, op in enumerate(ops):
-            if op.kind == "prim" and op.fn.name == "cross_entropy" and op.npos == 2:
+            if op.kind != "prim":
+                continue
+            if op.fn.name == "cross_entropy" and op.npos == 2:
                 z, y = op.ins
                 if type(z) is Var and z.array.ndim == 2 and np.ndim(_value(y)) == 1 \
                         and _losses._is_labels(_value(y)):
                     ce.setdefault(id(z), (k, op))
+            elif op.fn.name == "softmax" and op.opts.get("axis") in (1, -1):
+                softmax[id(op.ins[0])] = k
         if not ce:
             return ops
         fused, out = {}, []
         for k, op in enumerate(ops):
             z = op.ins[0] if op.ins else None
-            if id(z) in ce and ce[id(z)][1] is op and any(
-                    s.kind == "prim" and s.fn.name == "softmax" and s.ins[0] is z
-                    and s.opts.get("axis") in (1, -1) for s in ops[k + 1:]):
+            if id(z) in ce and ce[id(z)][1] is op and softmax.get(id(z), -1) > k:
                 m = self.new_op("max", [z], {"axis": 1, "keepdims": True}, op.block)
                 shifted = self.new_op("sub", [z, m.out], {}, op.block, hint="shifted")
                 e = self.new_op("exp", [shifted.out], {}, op.block, hint="e")
