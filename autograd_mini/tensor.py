@@ -163,10 +163,6 @@ class Tensor:
         _wrote(self._data)  # counted as a write to the old array: graphs that saved it go stale
         self._data = value
 
-    def _bump(self):
-        """Record a write to this tensor's array (made in place by the caller)."""
-        _wrote(self._data)
-
     def _rebind(self, grad_fn, rg):
         """Give the tensor a new place in the graph; graphs recorded before keep the old one."""
         changes = self._changed

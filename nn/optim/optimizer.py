@@ -26,7 +26,7 @@ def _update(p, delta, scale=None):
     except ValueError:
         p.data = (d * scale if scale is not None else d) - delta
     else:
-        _wrote(d)  # p._bump(): the setter's checks hold (same array, same dtype)
+        _wrote(d)  # what the .data setter records; its checks hold (same array, same dtype)
 
 
 def _check(name, what, value, ok):
