@@ -47,17 +47,18 @@ def _forget(key, ref):
         del _writes[key]
 
 
-def _wrote(a):
-    """Record a write to array `a`: backward through an op that saved `a`, or any array sharing
-    its memory, and reads it, raises."""
+def _wrote(*arrays):
+    """Record writes to `arrays` (one number for all): backward through an op that saved one of
+    them, or any array sharing its memory, and reads it, raises."""
     v = _last_write[0] = next(_counter)
-    o = a if a.base is None else _owner(a)  # a parameter's array owns its memory: no call
-    key = id(o)
-    e = _writes.get(key)
-    if e is not None and e[0]() is o:
-        e[1] = v
-    else:
-        _writes[key] = [weakref.ref(o, functools.partial(_forget, key)), v]
+    for a in arrays:
+        o = a if a.base is None else _owner(a)  # a parameter's array owns its memory: no call
+        key = id(o)
+        e = _writes.get(key)
+        if e is not None:  # o itself: the entry goes (_forget) when its array dies
+            e[1] = v
+        else:
+            _writes[key] = [weakref.ref(o, functools.partial(_forget, key)), v]
 
 
 def _written_since(a, seq):

@@ -152,6 +152,18 @@ def test_read_only_parameter_arrays_are_replaced_instead_of_written():
     np.testing.assert_array_equal(a, [1, 1])
 
 
+@pytest.mark.parametrize("make", [lambda ps: nn.optim.SGD(ps, lr=0.1),
+                                  lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9)])
+def test_sgd_step_is_a_write_that_graphs_reading_the_weights_see(make):
+    a, b = nn.Linear(3, 4), nn.Linear(4, 1)
+    x = Tensor(np.ones((2, 3)), requires_grad=True)  # its gradient reads both weights
+    loss = b(a(x).tanh()).sum()
+    loss.backward(retain_graph=True)
+    make([*a.parameters(), *b.parameters()]).step()
+    with pytest.raises(RuntimeError, match="saved by op 'linear'.* was changed"):
+        loss.backward()
+
+
 def test_zero_grad_and_duplicates():
     p = nn.Parameter(np.ones(2))
     opt = nn.optim.SGD([p, p], lr=1.0)
