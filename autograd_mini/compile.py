@@ -1323,7 +1323,19 @@ def _has_array(v):
 # -- the compiled step -------------------------------------------------------------------------
 
 class _Program:
-    __slots__ = ("run", "_source", "_lazy", "modules", "modes", "extras", "single")
+    __slots__ = ("run", "_source", "_lazy", "modules", "modes", "mode_set", "checked", "extras",
+                 "single", "owned")
+
+    def modes_hold(self):
+        """Are the modules in the modes of the trace? Checked again only after some module's
+        `training` was set (nn.module.mode_set numbers the latest setting)."""
+        now = self.mode_set[0]
+        if now != self.checked:
+            for m, mode in zip(self.modules, self.modes):
+                if m.training != mode:
+                    return False
+            self.checked = now
+        return True
 
     @property
     def source(self):
@@ -1388,16 +1400,19 @@ class CompiledStep:
 
     def _key(self, args):
         key = []
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor):
+        for a in args:
+            if type(a) is _ndarray:
+                key.append((a.shape, a.dtype))  # (not dtype.str: a new string at each call)
+            elif isinstance(a, Tensor):
                 d = a._data
-                key.append((d.shape, d.dtype))  # (not dtype.str: a new string at each call)
+                key.append((d.shape, d.dtype))
             elif isinstance(a, _ndarray):
                 key.append((a.shape, a.dtype))
             else:
                 try:
                     hash(a)
                 except TypeError:
+                    i = next(i for i, b in enumerate(args) if b is a)
                     raise TypeError(
                         f"compile: argument {i} ({type(a).__name__}) is unhashable; arguments "
                         f"other than arrays are part of the signature by value: pass a tuple, or "
@@ -1415,10 +1430,7 @@ class CompiledStep:
         progs = self._programs.get(key)
         if progs is not None:
             for prog in progs:
-                for m, mode in zip(prog.modules, prog.modes):
-                    if m.training != mode:
-                        break
-                else:
+                if prog.mode_set is None or prog.mode_set[0] == prog.checked or prog.modes_hold():
                     self._last = prog
                     return self._run(prog, args)
         return self._trace(key, args)
@@ -1434,7 +1446,7 @@ class CompiledStep:
         if params is None:
             outs = tuple(_tape.result(r) for r in res)
             return outs[0] if prog.single else outs
-        _tape._write_grads(zip(params, res[1:]))
+        (_tape._write_owned if prog.owned else _tape._write_grads)(zip(params, res[1:]))
         return _tape.result(res[0])
 
     def _eager(self, args):
@@ -1578,6 +1590,12 @@ class CompiledStep:
             if isinstance(r, Var) and r.kind == "op" and id(r) in palias and r.grad_of is None:
                 r.pgrad = palias[id(r)][0]
         prog = _Program()
+        # each gradient a new array of its own (a view is copied at each call): no primitive
+        # but `to` returns its input (tests/test_compile.py checks every one)
+        gs = b.outs[1:] if self.params is not None else ()
+        prog.owned = len({id(r) for r in gs}) == len(gs) and all(
+            isinstance(r, Var) and r.kind == "op" and r.op.kind == "prim" and r.op.fn.name != "to"
+            for r in gs)
         # a module's forward may call its children's forward directly (Sequential does): the
         # modes of all modules below one that ran are part of the signature
         mods = {}
@@ -1586,6 +1604,8 @@ class CompiledStep:
                 mods.setdefault(id(sub), sub)
         prog.modules = list(mods.values())
         prog.modes = tuple(m.training for m in prog.modules)
+        prog.mode_set = sys.modules["nn.module"].mode_set if prog.modules else None
+        prog.checked = None
         prog.extras = extras
         prog.single = len(outs) == 1 and isinstance(outs[0], Tensor)
 

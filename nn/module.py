@@ -8,6 +8,11 @@ import numpy as np
 
 from autograd_mini import Tensor
 from autograd_mini.hooks import RemovableHandle
+from autograd_mini.tensor import _counter
+
+# The number of the latest setting of any module's `training` (train(), eval(), assignment): a
+# compiled step checks its modules' modes again only when it changed (autograd_mini.compile).
+mode_set = [0]
 
 
 class Parameter(Tensor):
@@ -159,6 +164,8 @@ class Module:
             buffers[name] = value
         elif name in modules:
             self._orphan(modules.pop(name))
+        elif name == "training":
+            mode_set[0] = next(_counter)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
@@ -386,6 +393,7 @@ class Module:
         """Set `training` on this module and all sub-modules; returns self."""
         for m in self.modules():
             m.__dict__["training"] = bool(mode)
+        mode_set[0] = next(_counter)
         return self
 
     def eval(self):

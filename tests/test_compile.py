@@ -287,6 +287,22 @@ def test_retraces_on_shape_dtype_and_mode():
     assert step.signatures[0][0] == ((32, 2), np.dtype(np.float64).str)
 
 
+def test_a_mode_set_by_assignment_to_one_layer_is_seen():
+    model = nn.Sequential(nn.Linear(4, 3), nn.Dropout(0.5))
+    step = am.compile(lambda x: model(x).sum(), params=model.parameters())
+    x = np.ones((8, 4))
+    step(x)
+    step(x)
+    model[1].training = False  # not through eval(): the program of training mode is stale
+    with am.no_grad():
+        want = model(Tensor(x)).sum().item()
+    assert step(x).item() == pytest.approx(want, rel=1e-12)
+    assert len(step.signatures) == 2 and step.signatures[1][-1] == ("eval", "Dropout")
+    model[1].training = True
+    assert step(x).item() != pytest.approx(want, rel=1e-12)  # dropout again, no new trace
+    assert len(step.signatures) == 2
+
+
 def test_unhashable_argument_is_a_type_error_naming_it():
     step = am.compile(lambda x, k: x * 2)
     with pytest.raises(TypeError, match="argument 1 .list."):
@@ -529,6 +545,12 @@ def compiled_case(fn, shapes, domains):
     f = lambda: (fn(*xs) * u).sum()
     step = am.compile(f, params=xs)
     step()
+    for i, x in enumerate(xs):  # each .grad owns its memory, as after backward()
+        for j, other in enumerate(xs):
+            assert x.grad is None or not np.shares_memory(x.grad, other.data)
+            assert x.grad is None or i == j or other.grad is None \
+                or not np.shares_memory(x.grad, other.grad)
+        x.grad = None
     for seed in (50, 90):
         for i, (x, s, d) in enumerate(zip(xs, shapes, domains)):
             x.data = draw(s, d, seed + i)
@@ -573,6 +595,43 @@ def test_every_op_in_the_table_is_covered_by_a_compile_test():
         if param.id not in REFUSED:
             covered |= compiled_case(*param.values)
     assert set(am.OPS) - covered == set(), "ops without a compile test"
+
+
+def test_no_primitive_returns_one_of_its_inputs_but_to(monkeypatch):
+    """A compiled step hands its gradients to .grad without a copy (tape._write_owned), since
+    each is the new array of a primitive; `to` at its own dtype is the one that returns its
+    input, and compile copies what it returns."""
+    same, record = set(), am.primitives.record
+
+    def checked(out, prim, inputs, saved, opts):
+        if any(out is s for s in saved):
+            same.add(prim.name)
+        return record(out, prim, inputs, saved, opts)
+
+    monkeypatch.setattr(am.primitives, "record", checked)
+    recorded = set()
+    for fn, shapes, domains in (c.values for c in CASES):
+        xs = tensors([draw(s, d, i) for i, (s, d) in enumerate(zip(shapes, domains))])
+        out = fn(*xs)
+        u = np.random.default_rng(7).standard_normal(out.shape)
+        am.grad((out * u).sum(), xs, create_graph=True, allow_unused=True)  # the VJPs' ops too
+        recorded |= _ops_in_graph(out)
+    assert same <= {"to"}
+    assert set(am.OPS) <= recorded
+
+
+def test_a_gradient_that_is_an_input_or_a_view_is_copied_into_grad():
+    x = np.arange(6.0).reshape(2, 3)
+    w = Tensor(np.ones((2, 3)), requires_grad=True)
+    W = Tensor(np.ones((3, 4)), requires_grad=True)
+    step = am.compile(lambda x: (w * x).sum() + (x @ W).sum(), params=[w, W])
+    for _ in range(2):  # the trace, then the program
+        w.grad = W.grad = None
+        step(x)
+        np.testing.assert_array_equal(w.grad, x)  # d/dw sum(w * x) = x, the argument itself
+        assert not np.shares_memory(w.grad, x)
+        np.testing.assert_array_equal(W.grad, np.repeat(x.sum(0)[:, None], 4, 1))
+        assert W.grad.base is None
 
 
 class RawForward(am.Function):
