@@ -132,10 +132,12 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Set every parameter's `.grad` to None (or to zeros with set_to_none=False)."""
-        for p in self.params:
-            if set_to_none or p.grad is None:
+        if set_to_none:
+            for p in self.params:
                 p.grad = None
-            else:
+            return
+        for p in self.params:
+            if p.grad is not None:
                 p.grad = np.zeros_like(p.grad)
 
     def step(self):
