@@ -1323,8 +1323,7 @@ def _has_array(v):
 # -- the compiled step -------------------------------------------------------------------------
 
 class _Program:
-    __slots__ = ("run", "_source", "_lazy", "modules", "modes", "mode_set", "checked", "extras",
-                 "single", "owned")
+    __slots__ = ("run", "call", "_source", "_lazy", "modules", "modes", "mode_set", "checked")
 
     def modes_hold(self):
         """Are the modules in the modes of the trace? Checked again only after some module's
@@ -1345,7 +1344,56 @@ class _Program:
         return self._source
 
 
-_data_of = operator.attrgetter("_data")
+def _caller(run, params, nargs, extras, owned, nouts, single):
+    """`run` (the program) called as a step is: the params' arrays, the arguments' (a Tensor's
+    array, an ndarray or a Python value as given) and the state's in; each gradient added into
+    its param's `.grad` as tape._write_grads does, the results out as Tensors without grad_fn.
+    Written out as a function for this program's params and arguments (a loop over them costs
+    as much as a small program's lines). `owned`: each gradient is a new array of its own, so
+    `.grad` takes it as it is, unless it is a view."""
+    ps = [f"p{i}" for i in range(len(params or ()))]
+    args = [f"a{i}" for i in range(nargs)]
+    ins = ([f"{p}._data" for p in ps] + [f"{a} if type({a}) is ndarray else _arg({a})" for a in args]
+           + [f"get{i}()" for i in range(len(extras))])
+    lines = [f"def call({', '.join(args)}):"]
+    if params is None:
+        lines += [f"    r = run({', '.join(ins)})",
+                  "    return result(r[0])" if single else
+                  f"    return ({''.join(f'result(r[{i}]), ' for i in range(nouts))})"]
+    elif not owned:
+        lines += [f"    r = run({', '.join(ins)})", "    write_grads(zip(params, r[1:]))",
+                  "    return result(r[0])"]
+    else:
+        gs = [f"g{i}" for i in range(len(ps))]
+        lines += [f"    {', '.join(['loss', *gs])}, = run({', '.join(ins)})",
+                  "    with lock:" if ps else ""]
+        for p, g in zip(ps, gs):
+            lines += [f"        if type({g}) is not ndarray or {g}.base is not None:",
+                      f"            {g} = _own({g})",
+                      f"        {p}.grad = {g} if {p}.grad is None else _sum({p}.grad, {g})"]
+        lines.append("    return result(loss)")
+    ns = {"ndarray": _ndarray, "run": run, "result": _tape.result, "_arg": _arg, "_own": _own,
+          "_sum": _sum, "lock": _tape._leaf_lock, "write_grads": _tape._write_grads,
+          "params": params, **dict(zip(ps, params or ())),
+          **{f"get{i}": get for i, get in enumerate(extras)}}
+    exec("\n".join(lines), ns)
+    return ns["call"]
+
+
+def _arg(a):
+    return a._data if isinstance(a, Tensor) else a
+
+
+def _own(g):
+    """A gradient as an array of its own: a view copied; ops on 0-d arrays give numpy scalars."""
+    return g.copy() if type(g) is _ndarray else np.asarray(g)
+
+
+def _sum(old, g):
+    total = old + g
+    return total if type(total) is _ndarray else np.asarray(total)
+
+
 _anomaly = _tape._anomaly
 
 
@@ -1432,22 +1480,8 @@ class CompiledStep:
             for prog in progs:
                 if prog.mode_set is None or prog.mode_set[0] == prog.checked or prog.modes_hold():
                     self._last = prog
-                    return self._run(prog, args)
+                    return prog.call(*args)
         return self._trace(key, args)
-
-    def _run(self, prog, args):
-        params = self.params
-        inputs = list(map(_data_of, params)) if params else []
-        for a in args:
-            inputs.append(a._data if isinstance(a, Tensor) else a)
-        for get in prog.extras:
-            inputs.append(get())
-        res = prog.run(*inputs)
-        if params is None:
-            outs = tuple(_tape.result(r) for r in res)
-            return outs[0] if prog.single else outs
-        (_tape._write_owned if prog.owned else _tape._write_grads)(zip(params, res[1:]))
-        return _tape.result(res[0])
 
     def _eager(self, args):
         """One call in eager mode (anomaly mode checks every op there): p.grad as the program
@@ -1593,7 +1627,7 @@ class CompiledStep:
         # each gradient a new array of its own (a view is copied at each call): no primitive
         # but `to` returns its input (tests/test_compile.py checks every one)
         gs = b.outs[1:] if self.params is not None else ()
-        prog.owned = len({id(r) for r in gs}) == len(gs) and all(
+        owned = len({id(r) for r in gs}) == len(gs) and all(
             isinstance(r, Var) and r.kind == "op" and r.op.kind == "prim" and r.op.fn.name != "to"
             for r in gs)
         # a module's forward may call its children's forward directly (Sequential does): the
@@ -1606,23 +1640,24 @@ class CompiledStep:
         prog.modes = tuple(m.training for m in prog.modules)
         prog.mode_set = sys.modules["nn.module"].mode_set if prog.modules else None
         prog.checked = None
-        prog.extras = extras
-        prog.single = len(outs) == 1 and isinstance(outs[0], Tensor)
 
         def write():
             b.name_all(names)
             return self._source(b, inputs, b.emit(), palias)[0]
 
         if len(b.ops) > _LONG:  # compiling a function this long costs more than a loop
-            prog.run = _interpreter(b, inputs)
+            run = _interpreter(b, inputs)
             prog._source, prog._lazy = None, write
-            return prog
-        prog._source = write()
-        ns = {"np": np, "__name__": "autograd_mini_compiled"}
-        ns.update(b.consts)
-        exec(builtins.compile(prog._source, "<compiled step>", "exec"), ns)
-        ns["LabelError"] = _losses.LabelError  # eager mode's class
-        prog.run = ns["step"]
+        else:
+            prog._source = write()
+            ns = {"np": np, "__name__": "autograd_mini_compiled"}
+            ns.update(b.consts)
+            exec(builtins.compile(prog._source, "<compiled step>", "exec"), ns)
+            ns["LabelError"] = _losses.LabelError  # eager mode's class
+            run = ns["step"]
+        single = len(outs) == 1 and isinstance(outs[0], Tensor)
+        prog.run = run  # the program; call, the step around it
+        prog.call = _caller(run, self.params, len(args), extras, owned, len(outs), single)
         return prog
 
     def _source(self, b, inputs, body, palias):

@@ -494,23 +494,6 @@ def _write_grads(pairs, seeds=()):
                 t.grad = total if type(total) is _ndarray else np.asarray(total)
 
 
-def _write_owned(pairs):
-    """_write_grads for gradients that are new arrays no one else holds (a compiled program's,
-    when compile has checked so at build): `.grad` takes each array as it is, unless a view."""
-    with _leaf_lock:
-        for t, g in pairs:
-            if type(g) is not _ndarray:
-                g = np.asarray(g)  # ops on 0-d arrays give numpy scalars
-            elif g.base is not None:
-                g = g.copy()
-            old = t.grad
-            if old is not None:
-                g = old + g
-                if type(g) is not _ndarray:
-                    g = np.asarray(g)
-            t.grad = g
-
-
 def retain_grad(t):
     if t.grad_fn is not None:
         _watch(t.grad_fn).ref = weakref.ref(t)

@@ -288,9 +288,10 @@ def test_retraces_on_shape_dtype_and_mode():
 
 
 def test_a_mode_set_by_assignment_to_one_layer_is_seen():
+    nn.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 3), nn.Dropout(0.5))
     step = am.compile(lambda x: model(x).sum(), params=model.parameters())
-    x = np.ones((8, 4))
+    x = np.random.default_rng(0).standard_normal((8, 4))  # (ones could drop to the same sum)
     step(x)
     step(x)
     model[1].training = False  # not through eval(): the program of training mode is stale
@@ -301,6 +302,16 @@ def test_a_mode_set_by_assignment_to_one_layer_is_seen():
     model[1].training = True
     assert step(x).item() != pytest.approx(want, rel=1e-12)  # dropout again, no new trace
     assert len(step.signatures) == 2
+
+
+def test_an_empty_params_list_and_a_0d_param_accumulating():
+    step = am.compile(lambda x: (x * x).sum(), params=[])
+    assert step(np.ones(3)).item() == 3 and step(np.full(3, 2.0)).item() == 12
+    w = Tensor(np.array(2.0), requires_grad=True)
+    step = am.compile(lambda x: (x * w).sum(), params=[w])
+    for k in (1, 2, 3):  # the trace, then the program twice: d/dw = sum(x), added up
+        step(np.arange(3.0))
+        assert type(w.grad) is np.ndarray and w.grad.shape == () and w.grad == 3 * k
 
 
 def test_unhashable_argument_is_a_type_error_naming_it():
@@ -598,7 +609,7 @@ def test_every_op_in_the_table_is_covered_by_a_compile_test():
 
 
 def test_no_primitive_returns_one_of_its_inputs_but_to(monkeypatch):
-    """A compiled step hands its gradients to .grad without a copy (tape._write_owned), since
+    """A compiled step hands its gradients to .grad without a copy (compile._caller), since
     each is the new array of a primitive; `to` at its own dtype is the one that returns its
     input, and compile copies what it returns."""
     same, record = set(), am.primitives.record
