@@ -20,7 +20,6 @@ import contextlib
 import functools
 import gc
 import inspect
-import operator
 import re
 import sys
 import textwrap
@@ -1365,15 +1364,16 @@ def _caller(run, params, nargs, extras, owned, nouts, single):
                   "    return result(r[0])"]
     else:
         gs = [f"g{i}" for i in range(len(ps))]
-        lines += [f"    {', '.join(['loss', *gs])}, = run({', '.join(ins)})",
-                  "    with lock:" if ps else ""]
+        lines.append(f"    {', '.join(['loss', *gs])}, = run({', '.join(ins)})")
+        if ps:
+            lines.append("    with lock:")
         for p, g in zip(ps, gs):
             lines += [f"        if type({g}) is not ndarray or {g}.base is not None:",
                       f"            {g} = _own({g})",
-                      f"        {p}.grad = {g} if {p}.grad is None else _sum({p}.grad, {g})"]
+                      f"        {p}.grad = {g} if {p}.grad is None else _added({p}.grad, {g})"]
         lines.append("    return result(loss)")
     ns = {"ndarray": _ndarray, "run": run, "result": _tape.result, "_arg": _arg, "_own": _own,
-          "_sum": _sum, "lock": _tape._leaf_lock, "write_grads": _tape._write_grads,
+          "_added": _tape._added, "lock": _tape._leaf_lock, "write_grads": _tape._write_grads,
           "params": params, **dict(zip(ps, params or ())),
           **{f"get{i}": get for i, get in enumerate(extras)}}
     exec("\n".join(lines), ns)
@@ -1387,11 +1387,6 @@ def _arg(a):
 def _own(g):
     """A gradient as an array of its own: a view copied; ops on 0-d arrays give numpy scalars."""
     return g.copy() if type(g) is _ndarray else np.asarray(g)
-
-
-def _sum(old, g):
-    total = old + g
-    return total if type(total) is _ndarray else np.asarray(total)
 
 
 _anomaly = _tape._anomaly

@@ -490,8 +490,13 @@ def _write_grads(pairs, seeds=()):
                 t.grad = g.copy() if (g.base is not None or id(g) in seen) else g
                 seen.add(id(t.grad))
             else:
-                total = t.grad + g
-                t.grad = total if type(total) is _ndarray else np.asarray(total)
+                t.grad = _added(t.grad, g)
+
+
+def _added(old, g):
+    """old + g as an ndarray (the sum of 0-d arrays is a numpy scalar)."""
+    total = old + g
+    return total if type(total) is _ndarray else np.asarray(total)
 
 
 def retain_grad(t):
