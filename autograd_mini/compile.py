@@ -1360,7 +1360,7 @@ def _caller(run, params, nargs, extras, owned, nouts, single):
                   "    return result(r[0])" if single else
                   f"    return ({''.join(f'result(r[{i}]), ' for i in range(nouts))})"]
     elif not owned:
-        lines += [f"    r = run({', '.join(ins)})", "    write_grads(zip(params, r[1:]))",
+        lines += [f"    r = run({', '.join(ins)})", "    write_grads(zip(params, r[1:]), r[:1])",
                   "    return result(r[0])"]
     else:
         gs = [f"g{i}" for i in range(len(ps))]
@@ -1620,11 +1620,12 @@ class CompiledStep:
                 r.pgrad = palias[id(r)][0]
         prog = _Program()
         # each gradient a new array of its own (a view is copied at each call): no primitive
-        # but `to` returns its input (tests/test_compile.py checks every one)
-        gs = b.outs[1:] if self.params is not None else ()
+        # but `to` returns its input (tests/test_compile.py checks every one), and none is the
+        # loss (exp's gradient, out * 1, is its output)
+        gs = b.outs if self.params is not None else ()
         owned = len({id(r) for r in gs}) == len(gs) and all(
             isinstance(r, Var) and r.kind == "op" and r.op.kind == "prim" and r.op.fn.name != "to"
-            for r in gs)
+            for r in gs[1:])
         # a module's forward may call its children's forward directly (Sequential does): the
         # modes of all modules below one that ran are part of the signature
         mods = {}

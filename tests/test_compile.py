@@ -631,6 +631,16 @@ def test_no_primitive_returns_one_of_its_inputs_but_to(monkeypatch):
     assert set(am.OPS) <= recorded
 
 
+def test_a_gradient_that_is_the_loss_itself_is_copied_into_grad():
+    w = Tensor(np.array([0.5]), requires_grad=True)
+    step = am.compile(lambda: w.exp(), params=[w])  # d exp(w) / dw = exp(w): the program's loss
+    for _ in range(2):  # the trace, then the program
+        w.grad = None
+        loss = step()
+        np.testing.assert_array_equal(w.grad, np.exp([0.5]))
+        assert not np.shares_memory(loss.data, w.grad)
+
+
 def test_a_gradient_that_is_an_input_or_a_view_is_copied_into_grad():
     x = np.arange(6.0).reshape(2, 3)
     w = Tensor(np.ones((2, 3)), requires_grad=True)
