@@ -283,17 +283,10 @@ def _traced_onehot(labels, z):
     tr = _trace
     r = tr.ref(labels)
     if isinstance(r, Var):
-        tr.op("ext", _onehot, (labels,), {"classes": z.shape[_losses._class_axis(z)],
+        tr.op("ext", _losses._onehot, (labels,), {"classes": z.shape[_losses._class_axis(z)],
                                            "dtype": np.dtype(z.dtype), "axis":
                                            _losses._class_axis(z)}, out)
     return out
-
-
-def _onehot(labels, *, classes, dtype, axis):
-    """Integer labels as one-hot rows along `axis`, in `dtype`."""
-    column = labels.reshape(labels.shape[:axis] + (1,) + labels.shape[axis:])
-    return (column == np.arange(classes).reshape((-1,) + (1,) * (labels.ndim - axis))).astype(
-        dtype)
 
 
 def _traced_labels(name, input, target, ignore_index):
@@ -341,7 +334,7 @@ def _tracing(tr):
                            "traced; compile the outer function only")
     _trace, _real_record = tr, _tape.record
     saved = [(_P, "record", _traced_record), (_P, "_tracer", _traced_result),
-             (_tape, "record", _traced_record), (_losses, "_onehot", _traced_onehot),
+             (_tape, "record", _traced_record), (_losses, "_onehot_of", _traced_onehot),
              (_losses, "_labels", _traced_labels)]
     for what, (attr, hint) in _READS.items():
         _ORIGINAL[what] = getattr(Tensor, attr)
@@ -473,7 +466,7 @@ def _function_homes():
     from .compositions import conv
     return (_act, _norm, conv, compositions, functional)
 _real_record = _tape.record
-_ORIG_ONEHOT = _losses._onehot
+_ORIG_ONEHOT = _losses._onehot_of
 _ORIG_LABELS = _losses._labels
 
 

@@ -66,12 +66,17 @@ def _per_sample(g, z, reduction):
     return g
 
 
-def _onehot(labels, z):
+def _onehot_of(labels, z):
     """Integer labels as one-hot rows along z's class axis, in z's dtype (a constant)."""
     axis = _class_axis(z)
-    classes = np.arange(z.shape[axis]).reshape((-1,) + (1,) * (z.ndim - axis - 1))
+    return _onehot(labels, classes=z.shape[axis], dtype=z.dtype, axis=axis)
+
+
+def _onehot(labels, *, classes, dtype, axis):
+    """Integer labels as one-hot rows along `axis`, in `dtype`."""
     column = labels.reshape(labels.shape[:axis] + (1,) + labels.shape[axis:])
-    return (column == classes).astype(z.dtype)
+    return (column == np.arange(classes).reshape((-1,) + (1,) * (labels.ndim - axis))).astype(
+        dtype)
 
 
 def _is_labels(target):
@@ -81,7 +86,7 @@ def _is_labels(target):
 def _ce_dz(g, z, target, _, *, reduction):
     s = softmax(z, axis=_class_axis(z))
     if _is_labels(target):  # sum(q) = 1
-        return _per_sample(g, z, reduction) * (s - _onehot(target, z))
+        return _per_sample(g, z, reduction) * (s - _onehot_of(target, z))
     return _per_sample(g, z, reduction) * (s * target.sum(axis=_class_axis(z), keepdims=True)
                                            - target)
 
@@ -353,7 +358,7 @@ def _weighted_labels(loss, input, x, labels, keep, weight, reduction, smoothing,
     if keep is not None:
         wy = wy * keep
     axis = 1 if x.ndim > 1 else 0
-    q = _onehot(safe, x) * np.expand_dims(wy * (1 - smoothing), axis)
+    q = _onehot_of(safe, x) * np.expand_dims(wy * (1 - smoothing), axis)
     if smoothing:
         spread = np.full(c, smoothing / c, x.dtype) if w is None else w * (smoothing / c)
         mask = np.ones(labels.shape, x.dtype) if keep is None else keep.astype(x.dtype)
