@@ -282,10 +282,10 @@ def _traced_onehot(labels, z):
     out = _ORIG_ONEHOT(labels, z)
     tr = _trace
     r = tr.ref(labels)
-    if isinstance(r, Var):
-        tr.op("ext", _losses._onehot, (labels,), {"classes": z.shape[_losses._class_axis(z)],
-                                           "dtype": np.dtype(z.dtype), "axis":
-                                           _losses._class_axis(z)}, out)
+    if isinstance(r, Var):  # the options _onehot_of gives _onehot
+        axis = _losses._class_axis(z)
+        tr.op("ext", _losses._onehot, (labels,),
+              {"classes": z.shape[axis], "dtype": np.dtype(z.dtype), "axis": axis}, out)
     return out
 
 

@@ -65,7 +65,7 @@ def _written_since(a, seq):
     """Was array `a` (its memory) written after number `seq`?"""
     o = _owner(a)
     e = _writes.get(id(o))
-    return e is not None and e[1] > seq and e[0]() is o
+    return e is not None and e[1] > seq  # o's own: the entry goes when its array dies
 
 
 class _Changes:
